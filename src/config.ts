@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
+
+/** Every role runs the same program; ROLE picks which halves start (CONTRACT.md B, "Running it"). */
+export const ROLES = ['all', 'api', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+
+const DEFAULT_SINKS: SinkConfig[] = [{ type: 'file', name: 'orders-file', path: 'data/orders.jsonl' }];
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' });
+
+/**
+ * TRUST_PROXY: `false` (default), `true` (trust every hop: only behind a proxy that strips client
+ * X-Forwarded-For), a hop count, or a comma-separated list of proxy addresses/CIDRs. Fastify's own
+ * `trustProxy` accepts exactly these shapes.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): boolean | number | string[] => {
+    if (v === '' || v === 'false') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) return list;
+    ctx.addIssue({ code: 'custom', message: 'expected false, true, a hop count or a list of proxy IPs/CIDRs' });
+    return z.NEVER;
+  });
+
+/** Secrets as MORI issues them (`whsec_…` included); several during a rotation. */
+const secretList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')));
+
+const path = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected a path starting with / (letters, digits, / _ . -)');
+
+const envSchema = z.object({
+  ROLE: z.enum(ROLES).default('all'),
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: redisUrl.optional(),
+  /** Key prefix of every queue; the braces are a Redis Cluster hash tag (FIELD-NOTES.md "Naming"). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")').default('{mori}'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  MORI_API_BASE_URL: httpUrl.default('https://api.bizmori.com'),
+  MORI_API_TOKEN: z.string().min(1).optional(),
+  MORI_WEBHOOK_SECRET: secretList.optional(),
+  MORI_WEBHOOK_ALLOW_UNSIGNED: bool.default(false),
+
+  WEBHOOK_PATH: path.default('/webhooks/mori'),
+  /** 64 KiB: MORI's events are under 2 KiB; CONTRACT.md B. */
+  WEBHOOK_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  /** 7 days (CONTRACT.md B); MORI's own retries end after ~7 s, but operators replay later. */
+  DEDUPE_WINDOW_SECONDS: int(60).default(7 * 24 * 3600),
+  /** Deadline for the enqueue: MORI waits 5 s, so answer 503 well before that (FIELD-NOTES.md). */
+  WEBHOOK_ENQUEUE_TIMEOUT_MS: int(100, 4500).default(3000),
+  TRUST_PROXY: trustProxy.default(false),
+  /** Requests without a valid signature, per client IP and window; signed MORI traffic is never limited. */
+  RATE_LIMIT_MAX: int(1).default(60),
+  RATE_LIMIT_WINDOW_MS: int(1000).default(MINUTE_MS),
+
+  SINKS: z.string().optional(),
+  SINKS_FILE: z.string().min(1).optional(),
+
+  WORKER_CONCURRENCY: int(1, 1000).default(20),
+  /** MORI recommends a 30 s client timeout (CONTRACT.md A). */
+  MORI_TIMEOUT_MS: int(100).default(30 * SECOND_MS),
+  /** Outbound look-ups per window, shared by every worker through BullMQ's global limiter. */
+  MORI_RATE_LIMIT_MAX: int(1).default(10),
+  MORI_RATE_LIMIT_WINDOW_MS: int(1).default(SECOND_MS),
+  /** MORI look-up failures (network, timeout, 429, 5xx): contract minimum is 1 h. */
+  MORI_RETRY_BUDGET_MS: int(0).default(6 * HOUR_MS),
+  MORI_RETRY_BASE_MS: int(1).default(2 * SECOND_MS),
+  MORI_RETRY_MAX_DELAY_MS: int(1).default(5 * MINUTE_MS),
+  /** Orders still pending/inProgress: contract minimum is 30 min. */
+  ORDER_PENDING_BUDGET_MS: int(0).default(2 * HOUR_MS),
+  ORDER_PENDING_BASE_MS: int(1).default(5 * SECOND_MS),
+  ORDER_PENDING_MAX_DELAY_MS: int(1).default(2 * MINUTE_MS),
+  /** A failing sink: contract minimum is 24 h; Standard Webhooks' example schedule runs ~3 days. */
+  SINK_RETRY_BUDGET_MS: int(0).default(72 * HOUR_MS),
+  SINK_RETRY_BASE_MS: int(1).default(5 * SECOND_MS),
+  SINK_RETRY_MAX_DELAY_MS: int(1).default(HOUR_MS),
+  /** Longer than the 30 s MORI timeout so a slow look-up never loses its lock (FIELD-NOTES.md). */
+  WORKER_LOCK_DURATION_MS: int(1000).default(60 * SECOND_MS),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(30 * SECOND_MS),
+  /** Two, so a job interrupted by one crash and one deploy is not failed (FIELD-NOTES.md pain 6). */
+  WORKER_MAX_STALLED_COUNT: int(1).default(2),
+
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Below Kubernetes' default 30 s grace period, so we exit before SIGKILL. */
+  SHUTDOWN_TIMEOUT_MS: int(1000).default(25 * SECOND_MS),
+});
+
+type Env = z.output<typeof envSchema>;
+
+export interface Config extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
+  MORI_WEBHOOK_SECRET: readonly string[];
+  sinks: readonly SinkConfig[];
+  runsApi: boolean;
+  runsWorker: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function formatIssue(prefix: string, issue: z.core.$ZodIssue): string {
+  const where = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  return `${where}: ${issue.message}`;
+}
+
+function readSinks(env: Env, problems: string[]): SinkConfig[] {
+  if (env.SINKS !== undefined && env.SINKS_FILE !== undefined) {
+    problems.push('SINKS and SINKS_FILE: set one of them, not both');
+    return [];
+  }
+  let text: string | undefined = env.SINKS;
+  let source = 'SINKS';
+  if (env.SINKS_FILE !== undefined) {
+    source = 'SINKS_FILE';
+    try {
+      text = readFileSync(env.SINKS_FILE, 'utf8');
+    } catch (err) {
+      problems.push(`SINKS_FILE: cannot read ${env.SINKS_FILE} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return [];
+    }
+  }
+  if (text === undefined || text.trim() === '') return DEFAULT_SINKS;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.push(`${source}: not valid JSON (${(err as Error).message})`);
+    return [];
+  }
+  const parsed = sinkListSchema.safeParse(json);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((i) => formatIssue(source, i)));
+    return [];
+  }
+  return parsed.data;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Parses the environment once; throws one ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv): Config {
+  // Empty strings count as unset, as .env files and compose interpolation produce them.
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => formatIssue('', i)));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const sinks = readSinks(e, problems);
+  const runsApi = e.ROLE !== 'worker';
+  const runsWorker = e.ROLE !== 'api';
+
+  if (runsApi && (e.MORI_WEBHOOK_SECRET ?? []).length === 0 && !e.MORI_WEBHOOK_ALLOW_UNSIGNED) {
+    problems.push('MORI_WEBHOOK_SECRET: required where the receiver runs (ROLE=all|api); set MORI_WEBHOOK_ALLOW_UNSIGNED=true only for local testing');
+  }
+  if (runsWorker && e.MORI_API_TOKEN === undefined) {
+    problems.push('MORI_API_TOKEN: required where a worker runs (ROLE=all|worker)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { SINKS: _s, SINKS_FILE: _f, MORI_WEBHOOK_SECRET, ...rest } = e;
+  return deepFreeze({ ...rest, MORI_WEBHOOK_SECRET: MORI_WEBHOOK_SECRET ?? [], sinks, runsApi, runsWorker });
+}

@@ -1,0 +1,67 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, type ErrorCode } from '../errors.js';
+
+/** MORI's own envelope (CONTRACT.md B): success bodies carry `data`, failures `code` and `errors`. */
+export interface SuccessBody<T> {
+  success: true;
+  message: string;
+  data: T;
+}
+
+export interface ErrorBody {
+  success: false;
+  message: string;
+  code: ErrorCode;
+  errors: { message: string; propertyName: string | null };
+}
+
+export function ok<T>(message: string, data: T): SuccessBody<T> {
+  return { success: true, message, data };
+}
+
+export function errorBody(err: AppError): ErrorBody {
+  return {
+    success: false,
+    message: err.message,
+    code: err.code,
+    errors: { message: err.message, propertyName: err.propertyName ?? null },
+  };
+}
+
+/** Fastify's own errors that are really the client's, mapped into our catalogue. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_JSON',
+};
+
+export function toAppError(err: FastifyError | Error): AppError {
+  if (err instanceof AppError) return err;
+  const code = 'code' in err && typeof err.code === 'string' ? FASTIFY_CODES[err.code] : undefined;
+  if (code === 'BODY_TOO_LARGE') return new AppError(code, 'the body is larger than the limit', { cause: err });
+  if (code === 'UNSUPPORTED_MEDIA_TYPE') return new AppError(code, 'Content-Type must be application/json', { cause: err });
+  if (code) return new AppError(code, err.message, { cause: err });
+  return new AppError('INTERNAL_ERROR', 'internal error', { cause: err });
+}
+
+/** One error handler for the whole server: every refusal leaves in MORI's envelope with a stable code. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const appError = toAppError(err);
+    if (appError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    request.rejection = appError;
+    return reply.code(appError.statusCode).send(errorBody(appError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new AppError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(err.statusCode).send(errorBody(err));
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the request is refused, so the per-request log line and metrics can name the reason. */
+    rejection?: AppError;
+  }
+}

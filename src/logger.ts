@@ -1,0 +1,42 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Paths pino censors wherever they appear in a log line. Signature headers and bearer tokens are
+ * credentials; presigned URLs (downloadUrl, *ImageUrl) are bearer secrets until they expire
+ * (CONTRACT.md A), so they never reach a log either.
+ */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-moribiz-signature"]',
+  'req.headers["x-mori-signature"]',
+  'req.headers["webhook-signature"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-moribiz-signature"]',
+  'headers["x-mori-signature"]',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'downloadUrl',
+  '*.downloadUrl',
+  '*.*.downloadUrl',
+  'thumbnailImageUrl',
+  '*.thumbnailImageUrl',
+  '*.*.thumbnailImageUrl',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    base: { service: 'mori-webhook-receiver' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+}
+
+export function createLogger(level: string): Logger {
+  return pino(loggerOptions(level));
+}
+
+export type { Logger };

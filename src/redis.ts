@@ -1,0 +1,59 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * The kinds of Redis connection we open. Each fails differently on purpose (FIELD-NOTES.md,
+ * "BullMQ production checklist"):
+ * - `producer`: the webhook's enqueue and readiness probe. No offline queue and short timeouts, so a
+ *   command fails at once while Redis is away and the route answers 503 well inside MORI's 5 s.
+ * - `worker`: BullMQ workers block on Redis; they need `maxRetriesPerRequest: null` and an offline
+ *   queue, and reconnect forever.
+ * - `plain`: everything else (rate-limit store, delivery ledger, sinks, CLI): bounded per command.
+ */
+export type RedisRole = 'producer' | 'worker' | 'plain';
+
+/** ioredis' documented default reconnect curve, capped: reconnect forever without human help. */
+const reconnectDelay = (times: number): number => Math.min(Math.max(2 ** times, 1000), 20_000);
+/** The producer reconnects faster: every second of absence is a 503 MORI must retry. */
+const producerReconnectDelay = (times: number): number => Math.min(times * 100, 1000);
+
+const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
+  producer: {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1500,
+    connectTimeout: 2000,
+    retryStrategy: producerReconnectDelay,
+  },
+  worker: {
+    maxRetriesPerRequest: null,
+    connectTimeout: 10_000,
+    retryStrategy: reconnectDelay,
+  },
+  plain: {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5000,
+    connectTimeout: 5000,
+    retryStrategy: reconnectDelay,
+  },
+};
+
+export function createRedis(url: string, role: RedisRole, connectionName = `mori-${role}`): Redis {
+  return new Redis(url, { ...ROLE_OPTIONS[role], connectionName });
+}
+
+/** Closes a client without waiting on a reconnect loop that might never end (bullmq#833). */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+export type { Redis };

@@ -1,0 +1,37 @@
+/**
+ * What every sink receives (CONTRACT.md B, "What sinks receive"). `id` is the delivery id: the
+ * same for the same order state on every retry and every sink.
+ */
+export interface DeliveryEnvelope {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: {
+    /** The `data` object of GET /api/v2/orders/{id}, every field kept. */
+    order: Record<string, unknown>;
+    event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string };
+  };
+}
+
+/** A destination. `deliver` resolves once the sink has the envelope, and rejects otherwise. */
+export interface Sink {
+  readonly name: string;
+  readonly type: 'http' | 'file' | 'redis-stream' | 'stdout';
+  deliver(envelope: DeliveryEnvelope): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A failed delivery. `retryAfterMs` carries a receiver's Retry-After so the next attempt waits at
+ * least that long; every failure is retried until the sink's budget runs out.
+ */
+export class SinkError extends Error {
+  readonly sink: string;
+  readonly retryAfterMs: number | undefined;
+  constructor(sink: string, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'SinkError';
+    this.sink = sink;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

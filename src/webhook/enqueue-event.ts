@@ -1,0 +1,59 @@
+import type { Queue } from 'bullmq';
+import { AppError } from '../errors.js';
+import { FETCH_ORDER_JOB, newEventJobId, type EventJobData } from '../queues.js';
+import type { MoriEvent } from './normalize-event.js';
+
+export type EnqueueOutcome = 'accepted' | 'duplicate';
+
+export interface EnqueueOptions {
+  /** How long an eventId is remembered (DEDUPE_WINDOW_SECONDS). */
+  dedupeTtlMs: number;
+  /** The enqueue loses the race past this and the route answers 503 (WEBHOOK_ENQUEUE_TIMEOUT_MS). */
+  deadlineMs: number;
+  receivedAt: Date;
+}
+
+/**
+ * Adds the event to the events queue, deduplicated by its eventId, in one Redis round trip.
+ *
+ * Why BullMQ's `deduplication` and not our own `SET NX` mark: BullMQ sets the dedupe key inside the
+ * same Lua script that adds the job, so there is no moment where the mark exists without the job.
+ * A separate mark-then-add would swallow MORI's retry whenever the add failed after the mark.
+ * If the script never runs (Redis away), neither exists and MORI's retry starts over. If it ran but
+ * the answer was lost (timeout), the job exists and MORI's retry is answered as a duplicate: in
+ * both cases nothing is lost and nothing is queued twice. The key carries its own TTL, so it
+ * outlives `removeOnComplete` (FIELD-NOTES.md, "Dedupe"; bullmq#1318).
+ *
+ * The job id is random: a deduplicated add returns the id of the job already holding the key, so
+ * "a different id came back" is exactly "this event was seen before".
+ */
+export async function enqueueEvent(queue: Queue<EventJobData>, event: MoriEvent, opts: EnqueueOptions): Promise<EnqueueOutcome> {
+  const jobId = newEventJobId();
+  const data: EventJobData = {
+    eventId: event.eventId,
+    eventType: event.eventType,
+    orderId: event.orderId,
+    occurredAt: event.occurredAt,
+    receivedAt: opts.receivedAt.toISOString(),
+    generation: event.generation,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError('QUEUE_UNAVAILABLE', `the queue did not answer within ${opts.deadlineMs} ms`)),
+      opts.deadlineMs,
+    );
+  });
+  try {
+    const add = queue.add(FETCH_ORDER_JOB, data, { jobId, deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs } });
+    // A late rejection after the deadline has already answered must not become an unhandled rejection.
+    add.catch(() => undefined);
+    const job = await Promise.race([add, deadline]);
+    return job.id === jobId ? 'accepted' : 'duplicate';
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('QUEUE_UNAVAILABLE', 'the queue is unavailable', { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,80 @@
+import type { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { EventGeneration } from '../queues.js';
+import { deriveEventId } from './derive-event-id.js';
+import {
+  CURRENT_EVENT_TYPE,
+  LEGACY_EVENT_TYPE,
+  currentEventSchema,
+  envelopeSchema,
+  legacyEventSchema,
+} from './event-schema.js';
+
+/** A MORI event reduced to what the pipeline needs, whichever generation it came in. */
+export interface MoriEvent {
+  eventId: string;
+  /** True when the body had no eventId and the id was derived from its bytes. */
+  eventIdDerived: boolean;
+  eventType: string;
+  orderId: string;
+  occurredAt: string | null;
+  generation: EventGeneration;
+}
+
+export type NormalizedEvent = { kind: 'event'; event: MoriEvent } | { kind: 'ignored'; eventType: string; eventId: string | null };
+
+function invalid(error: z.ZodError): AppError {
+  const issue = error.issues[0];
+  const propertyName = issue?.path.map(String).join('.') || '(body)';
+  return new AppError('INVALID_PAYLOAD', `${propertyName}: ${issue?.message ?? 'invalid'}`, { propertyName });
+}
+
+/**
+ * Validates a parsed body and maps it to a MoriEvent. Event types outside both families come back
+ * as `ignored` (MORI adds types over time; they must not be retried). Throws INVALID_PAYLOAD,
+ * naming the first offending field, for bodies that claim a family but break its rules.
+ */
+export function normalizeEvent(body: unknown, raw: Buffer): NormalizedEvent {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AppError('INVALID_PAYLOAD', '(body): must be a JSON object', { propertyName: '(body)' });
+  }
+  const envelope = envelopeSchema.safeParse(body);
+  if (!envelope.success) throw invalid(envelope.error);
+  const { eventType } = envelope.data;
+
+  if (CURRENT_EVENT_TYPE.test(eventType)) {
+    const parsed = currentEventSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const e = parsed.data;
+    return {
+      kind: 'event',
+      event: {
+        eventId: e.eventId ?? deriveEventId(raw),
+        eventIdDerived: e.eventId === undefined,
+        eventType,
+        orderId: e.data.orderId,
+        occurredAt: e.occurredAt ?? null,
+        generation: 'current',
+      },
+    };
+  }
+  if (LEGACY_EVENT_TYPE.test(eventType)) {
+    const parsed = legacyEventSchema.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const e = parsed.data;
+    return {
+      kind: 'event',
+      event: {
+        eventId: e.eventId ?? deriveEventId(raw),
+        eventIdDerived: e.eventId === undefined,
+        eventType,
+        // The refinement in legacyEventSchema guarantees one of the two is present.
+        orderId: (e.data?.orderId ?? e.orderId) as string,
+        occurredAt: e.occurredAt ?? null,
+        generation: 'legacy',
+      },
+    };
+  }
+  const eventId = (body as { eventId?: unknown }).eventId;
+  return { kind: 'ignored', eventType, eventId: typeof eventId === 'string' ? eventId : null };
+}

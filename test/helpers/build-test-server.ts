@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildServer } from '../../src/http/build-server.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createEventsQueue, type EventJobData } from '../../src/queues.js';
+import { closeRedis, createRedis, type Redis } from '../../src/redis.js';
+import { deleteKeysWithPrefix } from './redis-keys.js';
+
+export const TEST_SECRET = 'whsec_test_secret_for_mori_receiver';
+
+export interface TestServer {
+  app: FastifyInstance;
+  config: Config;
+  queue: Queue<EventJobData>;
+  metrics: Metrics;
+  producer: Redis;
+  close(): Promise<void>;
+}
+
+/** A unique key prefix per test, still a hash tag, so tests never see each other's keys. */
+export function testPrefix(): string {
+  return `{t-${randomUUID().slice(0, 12)}}`;
+}
+
+/** buildServer with a test configuration, its own Redis prefix and clients; close() removes its keys. */
+export async function buildTestServer(env: Record<string, string> = {}, redisUrl = inject('redisUrl')): Promise<TestServer> {
+  const config = loadConfig({
+    ROLE: 'api',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: testPrefix(),
+    MORI_WEBHOOK_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const producer = createRedis(redisUrl, 'producer');
+  const rateLimitRedis = createRedis(redisUrl, 'plain');
+  producer.on('error', () => undefined);
+  rateLimitRedis.on('error', () => undefined);
+  const queue = createEventsQueue(producer, config.REDIS_PREFIX);
+  queue.on('error', () => undefined);
+  const metrics = createMetrics();
+  const app = await buildServer({ config, logger: createLogger('silent'), metrics, queue, redis: producer, rateLimitRedis });
+  await app.ready();
+  return {
+    app,
+    config,
+    queue,
+    metrics,
+    producer,
+    close: async () => {
+      await app.close();
+      await queue.close().catch(() => undefined);
+      await deleteKeysWithPrefix(redisUrl, config.REDIS_PREFIX).catch(() => undefined);
+      await closeRedis(rateLimitRedis);
+      await closeRedis(producer);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A Redis this test run owns: it can be stopped and started again on the same address. */
+export interface TestRedis {
+  url: string;
+  /** How it was obtained, for the set-up log line. */
+  source: 'testcontainers' | 'redis-server';
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HOW_TO_GET_REDIS = [
+  'The tests need a real Redis, and none was found. Any one of these works:',
+  '  - set REDIS_URL=redis://host:port to use a Redis you run (a test prefix keeps its keys apart);',
+  '  - start a Docker engine, so testcontainers can run redis:7-alpine;',
+  '  - install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
+].join('\n');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitForPing(url: string, deadlineMs = 10_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      if ((await client.ping()) === 'PONG') return;
+    } catch {
+      if (Date.now() > until) throw new Error(`Redis at ${url} did not answer within ${deadlineMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+function dockerLikelyAvailable(): boolean {
+  if (process.env.DOCKER_HOST) return true;
+  return existsSync('/var/run/docker.sock');
+}
+
+async function startWithTestcontainers(): Promise<TestRedis | undefined> {
+  if (!dockerLikelyAvailable()) return undefined;
+  try {
+    const { GenericContainer, getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    const hostPort = await freePort();
+    const container = await new GenericContainer('redis:7-alpine')
+      .withCommand(['redis-server', '--appendonly', 'no', '--save', ''])
+      .withExposedPorts({ container: 6379, host: hostPort })
+      .start();
+    const url = `redis://${container.getHost()}:${hostPort}`;
+    await waitForPing(url);
+    return {
+      url,
+      source: 'testcontainers',
+      stop: async () => {
+        await container.exec(['redis-cli', 'shutdown', 'nosave']).catch(() => undefined);
+      },
+      start: async () => {
+        await container.restart();
+        await waitForPing(url);
+      },
+      close: async () => {
+        await container.stop();
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function redisServerOnPath(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function startRedisServerProcess(): Promise<TestRedis | undefined> {
+  if (!redisServerOnPath()) return undefined;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mori-test-redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+      { stdio: 'ignore' },
+    );
+    await waitForPing(url);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  await start();
+  return {
+    url,
+    source: 'redis-server',
+    start,
+    stop,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis of our own: testcontainers when a Docker engine answers, else redis-server on PATH. */
+export async function startTestRedis(): Promise<TestRedis> {
+  const redis = (await startWithTestcontainers()) ?? (await startRedisServerProcess());
+  if (!redis) throw new Error(HOW_TO_GET_REDIS);
+  return redis;
+}

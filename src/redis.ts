@@ -57,3 +57,19 @@ export async function closeRedis(client: Redis): Promise<void> {
 }
 
 export type { Redis };
+
+/** Resolves once the client is connected, or rejects after `timeoutMs` (it keeps reconnecting). */
+export function waitUntilReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis did not become ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}

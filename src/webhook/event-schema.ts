@@ -9,14 +9,17 @@ import { z } from 'zod';
  */
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const orderIdSchema = z.union([
-  z.string().regex(ORDER_ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-" (MORI sends decimal strings)'),
-  z
-    .number()
-    .refine(Number.isSafeInteger, 'is a number beyond the safe integer range (2^53 - 1); send the order id as a string')
-    .refine((n) => n >= 0, 'must not be negative')
-    .transform(String),
-]);
+export const orderIdSchema = z.unknown().transform((value, ctx): string => {
+  if (typeof value === 'string' && ORDER_ID_PATTERN.test(value)) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  let message = 'is required: the order id as a string of digits';
+  if (typeof value === 'string') message = 'must be 1 to 64 letters, digits, "_" or "-" (MORI sends decimal strings)';
+  else if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+    message = 'is a number beyond the safe integer range (2^53 - 1), so it was already rounded; send the order id as a string';
+  } else if (value !== undefined) message = 'must be a string of digits (or a non-negative safe integer)';
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+});
 
 /** Event ids become Redis dedupe keys: UUIDs and similar tokens only. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;

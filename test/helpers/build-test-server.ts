@@ -7,7 +7,7 @@ import { buildServer } from '../../src/http/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createEventsQueue, type EventJobData } from '../../src/queues.js';
-import { closeRedis, createRedis, type Redis } from '../../src/redis.js';
+import { closeRedis, createRedis, waitUntilReady, type Redis } from '../../src/redis.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
 export const TEST_SECRET = 'whsec_test_secret_for_mori_receiver';
@@ -40,6 +40,7 @@ export async function buildTestServer(env: Record<string, string> = {}, redisUrl
   const rateLimitRedis = createRedis(redisUrl, 'plain');
   producer.on('error', () => undefined);
   rateLimitRedis.on('error', () => undefined);
+  await Promise.all([waitUntilReady(producer, 5000), waitUntilReady(rateLimitRedis, 5000)]);
   const queue = createEventsQueue(producer, config.REDIS_PREFIX);
   queue.on('error', () => undefined);
   const metrics = createMetrics();

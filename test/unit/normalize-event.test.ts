@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors.js';
+import { normalizeEvent } from '../../src/webhook/normalize-event.js';
+
+const raw = Buffer.from('{}');
+
+function refusal(body: unknown): AppError {
+  try {
+    normalizeEvent(body, raw);
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('normalizeEvent', () => {
+  it('maps a current-generation event', () => {
+    const out = normalizeEvent(
+      { eventId: 'e1', eventType: 'order.watermarkEmbed.failed', occurredAt: '2026-01-01T00:00:00Z', data: { orderId: '9007199254740993', extra: 1 } },
+      raw,
+    );
+    expect(out).toEqual({
+      kind: 'event',
+      event: { eventId: 'e1', eventIdDerived: false, eventType: 'order.watermarkEmbed.failed', orderId: '9007199254740993', occurredAt: '2026-01-01T00:00:00Z', generation: 'current' },
+    });
+  });
+
+  it('accepts a future order type in the current family', () => {
+    const out = normalizeEvent({ eventId: 'e1', eventType: 'order.videoGuard.completed', data: { orderId: '1' } }, raw);
+    expect(out.kind).toBe('event');
+  });
+
+  it('prefers data.orderId over a top-level orderId in the legacy generation', () => {
+    const out = normalizeEvent({ eventId: 'e', eventType: 'ORDER.PROCESSED', orderId: '1', data: { orderId: '2' } }, raw);
+    expect(out.kind === 'event' && out.event.orderId).toBe('2');
+  });
+
+  it('derives the event id from the raw bytes when none is given', () => {
+    const a = normalizeEvent({ eventType: 'ORDER.PROCESSED', orderId: '1' }, Buffer.from('a'));
+    const b = normalizeEvent({ eventType: 'ORDER.PROCESSED', orderId: '1' }, Buffer.from('b'));
+    expect(a.kind === 'event' && a.event.eventIdDerived).toBe(true);
+    expect(a.kind === 'event' && b.kind === 'event' && a.event.eventId !== b.event.eventId).toBe(true);
+  });
+
+  it.each(['order.antiAi.started', 'user.created', 'ORDER.CREATED', 'order.antiAi', 'Order.antiAi.completed'])('ignores the event type %s', (eventType) => {
+    expect(normalizeEvent({ eventType, eventId: 'x' }, raw)).toEqual({ kind: 'ignored', eventType, eventId: 'x' });
+  });
+
+  it('names the field when the order id is an unsafe integer', () => {
+    const err = refusal({ eventType: 'order.antiAi.completed', data: { orderId: 2 ** 53 } });
+    expect(err.code).toBe('INVALID_PAYLOAD');
+    expect(err.propertyName).toBe('data.orderId');
+    expect(err.message).toContain('safe integer');
+  });
+
+  it('names the field when data is missing', () => {
+    expect(refusal({ eventType: 'order.antiAi.completed' }).propertyName).toBe('data');
+  });
+});

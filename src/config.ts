@@ -106,9 +106,13 @@ const envSchema = z.object({
   SINK_RETRY_BUDGET_MS: int(0).default(72 * HOUR_MS),
   SINK_RETRY_BASE_MS: int(1).default(5 * SECOND_MS),
   SINK_RETRY_MAX_DELAY_MS: int(1).default(HOUR_MS),
-  /** Longer than the 30 s MORI timeout so a slow look-up never loses its lock (FIELD-NOTES.md). */
-  WORKER_LOCK_DURATION_MS: int(1000).default(60 * SECOND_MS),
-  WORKER_STALLED_INTERVAL_MS: int(1000).default(30 * SECOND_MS),
+  /**
+   * A dead worker's job is taken up after the lock lapses plus at most one stalled interval:
+   * 45 s + 15 s keeps that within the contract's "about a minute". The lock is renewed every
+   * lockDuration / 2 while the job runs, so a 30 s MORI look-up never loses it.
+   */
+  WORKER_LOCK_DURATION_MS: int(1000).default(45 * SECOND_MS),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(15 * SECOND_MS),
   /** Two, so a job interrupted by one crash and one deploy is not failed (FIELD-NOTES.md pain 6). */
   WORKER_MAX_STALLED_COUNT: int(1).default(2),
 

@@ -35,8 +35,12 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-export function createLogger(level: string): Logger {
-  return pino(loggerOptions(level));
+/**
+ * Logs go to stdout, unless a stdout sink owns it: then to stderr, so the sink's stream carries
+ * envelopes only and a consumer never has to tell the two apart.
+ */
+export function createLogger(level: string, { stdoutIsTaken = false }: { stdoutIsTaken?: boolean } = {}): Logger {
+  return pino(loggerOptions(level), pino.destination({ dest: stdoutIsTaken ? 2 : 1, sync: true }));
 }
 
 export type { Logger };

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Every metric the service exports, on a registry of its own (tests build several side by side).
@@ -33,6 +33,54 @@ export function createMetrics() {
       help: 'Time from request to answer on the webhook route, by outcome',
       labelNames: ['outcome'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    moriLookupDuration: new Histogram({
+      name: 'mori_api_request_duration_seconds',
+      help: 'MORI order look-ups (GET /api/v2/orders/{id}) by HTTP status, or timeout / network_error',
+      labelNames: ['status'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    moriAuthFailures: new Counter({
+      name: 'mori_api_auth_failures_total',
+      help: 'MORI answers of 401/403 to our API token: a configuration error; look-ups pause while it lasts',
+      registers: [registry],
+    }),
+    orderRechecks: new Counter({
+      name: 'mori_order_rechecks_total',
+      help: 'Look-ups that found the order not final yet (pending, inProgress) and scheduled another',
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'mori_sink_deliveries_total',
+      help: 'Delivery attempts by sink and outcome: delivered, failed, duplicate (already delivered), stale (a newer state was), filtered',
+      labelNames: ['sink', 'outcome'] as const,
+      registers: [registry],
+    }),
+    deliveryDuration: new Histogram({
+      name: 'mori_sink_delivery_duration_seconds',
+      help: 'Time one delivery attempt took, by sink',
+      labelNames: ['sink'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'mori_dead_letters_total',
+      help: 'Jobs that exhausted their retry budget (or could never succeed) and now wait in the failed set for a replay, by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: 'mori_queue_jobs',
+      help: 'Jobs per queue and state (waiting, active, delayed, failed = dead letters, completed), read at scrape time',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+    }),
+    queueOldestWaitingAge: new Gauge({
+      name: 'mori_queue_oldest_waiting_age_seconds',
+      help: 'Age of the oldest job waiting to be processed, per queue (0 when none wait): grows when workers fall behind',
+      labelNames: ['queue'] as const,
       registers: [registry],
     }),
   };

@@ -22,6 +22,26 @@ export interface EventJobData {
   occurredAt: string | null;
   receivedAt: string;
   generation: EventGeneration;
+  /** Set by the worker: when MORI look-ups started failing (start of the MORI retry budget). */
+  failingSince?: number;
+  /** Set by the worker: when the order was first seen not final (start of the pending budget). */
+  pendingSince?: number;
+  pendingChecks?: number;
+}
+
+/**
+ * What a delivery job carries: one order state for one sink. The order is the snapshot MORI
+ * served, so the envelope matches its delivery id on every attempt.
+ */
+export interface DeliveryJobData {
+  deliveryId: string;
+  sinkName: string;
+  orderId: string;
+  updatedAt: string;
+  order: Record<string, unknown>;
+  event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string };
+  /** Set by the worker: when this sink started failing (start of the sink retry budget). */
+  failingSince?: number;
 }
 
 /**
@@ -32,20 +52,43 @@ export function newEventJobId(): string {
   return `evt-${randomUUID()}`;
 }
 
+/**
+ * Retries are bounded by time, not by count: each processor compares the time since the first
+ * failure with its budget (MORI_RETRY_BUDGET_MS, ORDER_PENDING_BUDGET_MS, SINK_RETRY_BUDGET_MS) and
+ * gives up with an UnrecoverableError. The attempt count only has to be larger than any budget
+ * could use up; the delays come from the worker's backoff strategy, keyed by these type names.
+ */
+const UNBOUNDED_ATTEMPTS = 1_000_000;
+export const MORI_BACKOFF = 'mori-lookup';
+export const SINK_BACKOFF = 'sink-delivery';
+
+export function deliveryJobId(deliveryId: string, sinkName: string): string {
+  return `dlv-${deliveryId}-${sinkName}`;
+}
+
 /** Completed jobs are kept a day for inspection; dedupe does not depend on them (it has its own TTL key). */
 const REMOVE_ON_COMPLETE = { age: 24 * 3600, count: 5000 };
 
 /** Failed jobs are our dead letters: kept until replayed (CONTRACT.md B, "Retry budgets"). */
-export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
-  removeOnComplete: REMOVE_ON_COMPLETE,
-  removeOnFail: false,
-};
+const KEEP_JOBS = { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: false } as const;
+
+const EVENT_JOB_OPTIONS: DefaultJobOptions = { ...KEEP_JOBS, attempts: UNBOUNDED_ATTEMPTS, backoff: { type: MORI_BACKOFF } };
+const DELIVERY_JOB_OPTIONS: DefaultJobOptions = { ...KEEP_JOBS, attempts: UNBOUNDED_ATTEMPTS, backoff: { type: SINK_BACKOFF } };
+
+export function createDeliveriesQueue(connection: Redis, prefix: string): Queue<DeliveryJobData> {
+  return new Queue<DeliveryJobData>(DELIVERIES_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: DELIVERY_JOB_OPTIONS,
+    streams: { events: { maxLen: 10_000 } },
+  });
+}
 
 export function createEventsQueue(connection: Redis, prefix: string): Queue<EventJobData> {
   return new Queue<EventJobData>(EVENTS_QUEUE, {
     connection,
     prefix,
-    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+    defaultJobOptions: EVENT_JOB_OPTIONS,
     // The producer must fail fast, not wait for a Redis that is away (FIELD-NOTES.md, bullmq#995).
     skipWaitingForReady: true,
     streams: { events: { maxLen: 10_000 } },

@@ -1,0 +1,24 @@
+import { Queue } from 'bullmq';
+import type { Metrics } from './metrics.js';
+import { DELIVERIES_QUEUE, EVENTS_QUEUE } from './queues.js';
+import type { Redis } from './redis.js';
+
+const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+
+/**
+ * Refreshes the queue gauges from Redis at scrape time, so any replica (api or worker) reports the
+ * shared queues' depth, dead letters and the age of the oldest waiting job.
+ */
+export function createQueueMetricsCollector(connection: Redis, prefix: string, metrics: Metrics): () => Promise<void> {
+  const queues = [EVENTS_QUEUE, DELIVERIES_QUEUE].map((name) => new Queue(name, { connection, prefix, skipWaitingForReady: true }));
+  return async () => {
+    await Promise.all(
+      queues.map(async (queue) => {
+        const [counts, oldest] = await Promise.all([queue.getJobCounts(...STATES), queue.getJobs(['waiting'], 0, 0, true)]);
+        for (const state of STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+        const age = oldest[0] ? Math.max(0, (Date.now() - oldest[0].timestamp) / 1000) : 0;
+        metrics.queueOldestWaitingAge.set({ queue: queue.name }, age);
+      }),
+    );
+  };
+}

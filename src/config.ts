@@ -117,6 +117,8 @@ const envSchema = z.object({
   WORKER_MAX_STALLED_COUNT: int(1).default(2),
 
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The dashboard only looks unless this is false: its clean/remove actions delete dedupe keys. */
+  ADMIN_READ_ONLY: bool.default(true),
   /** Below Kubernetes' default 30 s grace period, so we exit before SIGKILL. */
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25 * SECOND_MS),
 });

@@ -7,6 +7,7 @@ import type { EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
 import { rateLimitPluginOptions } from './rate-limit.js';
 import { installErrorHandling } from './reply.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute } from './routes/webhook.js';
@@ -22,6 +23,8 @@ export interface ServerDeps {
   rateLimitRedis: Redis;
   /** Refreshes on-demand gauges before a scrape. */
   collectMetrics?: () => Promise<void>;
+  /** Queues shown on the dashboard when ADMIN_TOKEN is set. */
+  adminQueues?: Queue[];
 }
 
 /** A hop count trusts that many proxies nearest to us (what Express and proxy-addr mean by a number). */
@@ -69,5 +72,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { redis: deps.redis });
   await app.register(metricsRoute, { metrics: deps.metrics, collect: deps.collectMetrics });
   if (config.runsApi) await app.register(webhookRoute, { config, queue: deps.queue, metrics: deps.metrics });
+  // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
+  if (config.ADMIN_TOKEN) {
+    await app.register(adminRoutes, { token: config.ADMIN_TOKEN, queues: deps.adminQueues ?? [deps.queue], readOnly: config.ADMIN_READ_ONLY });
+  }
   return app;
 }

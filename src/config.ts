@@ -6,6 +6,13 @@ import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * With REDIS_URL unset, `npm start` runs its own redis-server on this loopback port, and the
+ * command-line tool looks for it there. Not 6379, so it never collides with a system Redis.
+ */
+export const LOCAL_REDIS_PORT = 6390;
+export const LOCAL_REDIS_URL = `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
+
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -123,7 +130,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(1000).default(25 * SECOND_MS),
 });
 
-type Env = z.output<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;
 
 export interface Config extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
   MORI_WEBHOOK_SECRET: readonly string[];
@@ -186,15 +193,23 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Parses the environment once; throws one ConfigError listing every problem. */
-export function loadConfig(source: NodeJS.ProcessEnv): Config {
+/**
+ * The variables alone, validated, without the checks that depend on ROLE: for the command-line
+ * tool, which needs Redis or the secret but never both roles' requirements.
+ */
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
   // Empty strings count as unset, as .env files and compose interpolation produce them.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => formatIssue('', i)));
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** Parses the environment once; throws one ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv): Config {
+  const e = parseEnv(source);
   const problems: string[] = [];
   const sinks = readSinks(e, problems);
   const runsApi = e.ROLE !== 'worker';

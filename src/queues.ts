@@ -12,7 +12,8 @@ export const DELIVERIES_QUEUE = 'mori-deliveries';
 export const FETCH_ORDER_JOB = 'fetch-order';
 export const DELIVER_JOB = 'deliver';
 
-export type EventGeneration = 'current' | 'legacy';
+/** `manual`: queued by the enqueue-order command, not by a webhook. */
+export type EventGeneration = 'current' | 'legacy' | 'manual';
 
 /** What a fetch job carries: ids and times only. Presigned URLs from the body never enter Redis. */
 export interface EventJobData {

@@ -132,6 +132,9 @@ const envSchema = z.object({
 
 export type Env = z.output<typeof envSchema>;
 
+/** Every environment variable the service reads, for the checks that keep docs and compose in step. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
   MORI_WEBHOOK_SECRET: readonly string[];
   sinks: readonly SinkConfig[];

@@ -1,7 +1,5 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Metrics } from './metrics.js';
-import { DELIVERIES_QUEUE, EVENTS_QUEUE } from './queues.js';
-import type { Redis } from './redis.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
 
@@ -9,8 +7,7 @@ const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioriti
  * Refreshes the queue gauges from Redis at scrape time, so any replica (api or worker) reports the
  * shared queues' depth, dead letters and the age of the oldest waiting job.
  */
-export function createQueueMetricsCollector(connection: Redis, prefix: string, metrics: Metrics): () => Promise<void> {
-  const queues = [EVENTS_QUEUE, DELIVERIES_QUEUE].map((name) => new Queue(name, { connection, prefix, skipWaitingForReady: true }));
+export function createQueueMetricsCollector(queues: readonly Queue[], metrics: Metrics): () => Promise<void> {
   return async () => {
     await Promise.all(
       queues.map(async (queue) => {

@@ -63,8 +63,9 @@ const UNBOUNDED_ATTEMPTS = 1_000_000;
 export const MORI_BACKOFF = 'mori-lookup';
 export const SINK_BACKOFF = 'sink-delivery';
 
+/** One delivery job per (order state, sink); the delivery id already starts with `dlv_`. */
 export function deliveryJobId(deliveryId: string, sinkName: string): string {
-  return `dlv-${deliveryId}-${sinkName}`;
+  return `${deliveryId}-${sinkName}`;
 }
 
 /** Completed jobs are kept a day for inspection; dedupe does not depend on them (it has its own TTL key). */

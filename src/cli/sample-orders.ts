@@ -18,6 +18,14 @@ export function randomOrderId(): string {
   return (1_000_000_000_000_000_000n + digits).toString();
 }
 
+/** A random order id that the simulator (mock-mori) serves as an order of `type`. */
+export function randomOrderIdOfType(type: OrderType): string {
+  for (;;) {
+    const id = randomOrderId();
+    if (orderTypeFor(id) === type) return id;
+  }
+}
+
 /** The order type a simulator serves for an id, stable across calls: spreads ids over the four types. */
 export function orderTypeFor(orderId: string): OrderType {
   const byte = createHash('sha256').update(orderId).digest()[0] ?? 0;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseEnv } from '../config.js';
 import { ORDER_TYPES } from '../sinks/sink-config.js';
 import { UsageError, type CliContext } from './io.js';
-import { buildSampleEvent, buildSampleOrder, randomOrderId, type Generation, type OrderType } from './sample-orders.js';
+import { buildSampleEvent, buildSampleOrder, randomOrderIdOfType, type Generation, type OrderType } from './sample-orders.js';
 
 export const SEND_TEST_EVENT_HELP = `send-test-event [--url URL] [--type antiAi|watermarkEmbed|watermarkExtract|aiDetection]
                 [--generation current|legacy] [--failed] [--order-id ID] [--event-id ID] [--secret S] [--unsigned]
@@ -31,7 +31,7 @@ export async function sendTestEvent(ctx: CliContext): Promise<number> {
   const secret = values.secret ?? env.MORI_WEBHOOK_SECRET?.[0];
   if (!secret && !values.unsigned) throw new UsageError('no secret: set MORI_WEBHOOK_SECRET, pass --secret, or --unsigned');
 
-  const order = buildSampleOrder(values['order-id'] ?? randomOrderId(), { type: values.type as OrderType, status: values.failed ? 'failed' : 'complete' });
+  const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType), { type: values.type as OrderType, status: values.failed ? 'failed' : 'complete' });
   const event = buildSampleEvent(order, values.generation as Generation, values['event-id']);
   const body = JSON.stringify(event);
   const url = values.url ?? `http://127.0.0.1:${env.PORT}${env.WEBHOOK_PATH}`;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { orderIdSchema } from '../webhook/event-schema.js';
+
+/** The states after which an order never changes (CONTRACT.md A). */
+export const FINAL_ORDER_STATUSES = ['complete', 'failed', 'expired'] as const;
+
+export function isFinal(status: string): boolean {
+  return (FINAL_ORDER_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * The `data` object of GET /api/v2/orders/{id}. Loose: every field MORI sends is kept and passed
+ * to the sinks, known or not (type-specific fields, options, fields added later). Only what the
+ * pipeline relies on is checked: the id, the status, and `updatedAt`, from which the delivery id
+ * is derived. `type` and `status` stay open strings so a new order type or status does not break us.
+ */
+export const orderSchema = z.looseObject({
+  orderId: orderIdSchema,
+  type: z.string().min(1).max(64),
+  status: z.string().min(1).max(64),
+  updatedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time'),
+});
+
+export const orderResponseSchema = z.object({ data: orderSchema });
+
+export type MoriOrder = z.output<typeof orderSchema>;
+
+/** MORI's error envelope (CONTRACT.md A); every part optional, used only for a clear message. */
+export const moriErrorSchema = z.looseObject({
+  message: z.string().optional(),
+  code: z.string().optional(),
+  errors: z.looseObject({ message: z.string().optional(), propertyName: z.string().nullish() }).nullish(),
+});

@@ -1,0 +1,69 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { DeliveryJobData } from '../queues.js';
+import type { Sink } from '../sinks/sink.js';
+import type { DeliveryLedger } from './delivery-ledger.js';
+import { buildEnvelope } from './envelope.js';
+
+export interface DeliverDeps {
+  config: Pick<Config, 'SINK_RETRY_BUDGET_MS'>;
+  sinks: readonly Sink[];
+  ledger: DeliveryLedger;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export type DeliverResult = { outcome: 'delivered' } | { outcome: 'skipped'; reason: 'delivered' | 'stale' };
+
+/**
+ * The deliveries-queue processor: one envelope to one sink, guarded by the ledger so a state
+ * reaches the sink once and never after a newer state of the same order. A sink's failure fails
+ * only this job, so the other sinks are neither held back nor re-delivered.
+ *
+ * The window that remains: a crash after the sink accepted the envelope and before the ledger
+ * recorded it delivers that envelope again on retry. The envelope keeps its id (and an http sink
+ * its `webhook-id`), so the receiver can drop the repeat.
+ */
+export function createDeliverProcessor(deps: DeliverDeps) {
+  const sinks = new Map(deps.sinks.map((s) => [s.name, s]));
+  const { metrics } = deps;
+
+  return async function deliver(job: Job<DeliveryJobData>): Promise<DeliverResult> {
+    const { sinkName, deliveryId, orderId } = job.data;
+    const log = deps.logger.child({ jobId: job.id, eventId: job.data.event.eventId, orderId, sink: sinkName, deliveryId });
+    const sink = sinks.get(sinkName);
+    if (!sink) throw new UnrecoverableError(`sink "${sinkName}" is not configured on this worker`);
+    const updatedAtMs = Date.parse(job.data.updatedAt);
+    if (Number.isNaN(updatedAtMs)) throw new UnrecoverableError(`order ${orderId} has an unreadable updatedAt`);
+
+    const verdict = await deps.ledger.check(sinkName, deliveryId, orderId, updatedAtMs);
+    if (verdict !== 'new') {
+      metrics.deliveries.inc({ sink: sinkName, outcome: verdict === 'delivered' ? 'duplicate' : 'stale' });
+      log.info({ verdict }, verdict === 'delivered' ? 'already delivered to this sink; skipped' : 'a newer state already reached this sink; skipped');
+      return { outcome: 'skipped', reason: verdict };
+    }
+
+    const stop = metrics.deliveryDuration.startTimer({ sink: sinkName });
+    try {
+      await sink.deliver(buildEnvelope(job.data));
+    } catch (err) {
+      stop();
+      metrics.deliveries.inc({ sink: sinkName, outcome: 'failed' });
+      const failingSince = job.data.failingSince ?? Date.now();
+      const message = err instanceof Error ? err.message : String(err);
+      if (Date.now() - failingSince > deps.config.SINK_RETRY_BUDGET_MS) {
+        throw new UnrecoverableError(`gave up after sink "${sinkName}" failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${message}`);
+      }
+      if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
+      log.warn({ err: message }, 'delivery failed; will retry with backoff');
+      throw err;
+    }
+    stop();
+    await deps.ledger.markDelivered(sinkName, deliveryId, orderId, updatedAtMs);
+    metrics.deliveries.inc({ sink: sinkName, outcome: 'delivered' });
+    log.info('delivered');
+    return { outcome: 'delivered' };
+  };
+}

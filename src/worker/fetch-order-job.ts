@@ -1,0 +1,118 @@
+import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import { fullJitter } from '../mori/backoff.js';
+import { MoriApiError, type MoriClient } from '../mori/mori-client.js';
+import { isFinal } from '../mori/order-schema.js';
+import { DELIVER_JOB, deliveryJobId, type DeliveryJobData, type EventJobData } from '../queues.js';
+import { matchesFilter } from '../sinks/sink-filter.js';
+import type { SinkConfig } from '../sinks/sink-config.js';
+import { deliveryIdFor } from './envelope.js';
+
+/**
+ * A rejected API token is a configuration error, not MORI being down: every worker pauses the
+ * queue for a minute at a time instead of hammering MORI, and the events wait (nothing is lost)
+ * until the token is fixed or the MORI retry budget runs out.
+ */
+const AUTH_PAUSE_MS = 60_000;
+
+export interface FetchOrderDeps {
+  config: Pick<
+    Config,
+    'MORI_RETRY_BUDGET_MS' | 'ORDER_PENDING_BUDGET_MS' | 'ORDER_PENDING_BASE_MS' | 'ORDER_PENDING_MAX_DELAY_MS'
+  > & { authPauseMs?: number };
+  mori: Pick<MoriClient, 'getOrder'>;
+  deliveries: Queue<DeliveryJobData>;
+  sinks: readonly Pick<SinkConfig, 'name' | 'filter'>[];
+  metrics: Metrics;
+  logger: Logger;
+  /** Pauses this queue for every worker (BullMQ's global rate limit). */
+  pauseQueue: (ms: number) => Promise<void>;
+}
+
+export interface FetchOrderResult {
+  deliveryId: string;
+  status: string;
+  sinks: string[];
+}
+
+/**
+ * The events-queue processor: look the order up at MORI (the webhook body is never trusted as the
+ * result); while it is not final, look again later; once final, queue one delivery per matching sink.
+ */
+export function createFetchOrderProcessor(deps: FetchOrderDeps) {
+  const { config, metrics } = deps;
+  const authPauseMs = config.authPauseMs ?? AUTH_PAUSE_MS;
+
+  async function onLookupFailure(job: Job<EventJobData>, err: unknown, log: Logger): Promise<never> {
+    if (!(err instanceof MoriApiError)) throw err;
+    if (err.kind === 'not-found') {
+      throw new UnrecoverableError(`MORI has no order ${job.data.orderId} for this account (404): the event was mistaken or forged. ${err.message}`);
+    }
+    if (err.kind === 'client' || err.kind === 'invalid-response') throw new UnrecoverableError(err.message);
+
+    const failingSince = job.data.failingSince ?? Date.now();
+    if (Date.now() - failingSince > config.MORI_RETRY_BUDGET_MS) {
+      throw new UnrecoverableError(`gave up after MORI look-ups failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${err.message}`);
+    }
+    if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
+
+    if (err.kind === 'auth') {
+      metrics.moriAuthFailures.inc();
+      log.error({ status: err.status }, 'MORI refused the API token (check MORI_API_TOKEN); pausing look-ups');
+      await deps.pauseQueue(authPauseMs);
+      throw new RateLimitError();
+    }
+    if (err.status === 429 && err.retryAfterMs !== undefined) {
+      // MORI asked every client of this token to slow down: pause the whole queue, not just this job.
+      await deps.pauseQueue(err.retryAfterMs);
+      throw new RateLimitError();
+    }
+    log.warn({ err: err.message, status: err.status }, 'MORI look-up failed; will retry with backoff');
+    throw err;
+  }
+
+  return async function fetchOrder(job: Job<EventJobData>, token?: string): Promise<FetchOrderResult> {
+    const { orderId, eventId } = job.data;
+    const log = deps.logger.child({ jobId: job.id, eventId, orderId });
+
+    let order: Record<string, unknown> & { status: string; updatedAt: string };
+    try {
+      order = await deps.mori.getOrder(orderId);
+    } catch (err) {
+      return onLookupFailure(job, err, log);
+    }
+
+    if (!isFinal(order.status)) {
+      const pendingSince = job.data.pendingSince ?? Date.now();
+      const checks = (job.data.pendingChecks ?? 0) + 1;
+      if (Date.now() - pendingSince > config.ORDER_PENDING_BUDGET_MS) {
+        throw new UnrecoverableError(`order ${orderId} was still ${order.status} after ${Math.round((Date.now() - pendingSince) / 1000)} s`);
+      }
+      const { failingSince: _cleared, ...rest } = job.data;
+      await job.updateData({ ...rest, pendingSince, pendingChecks: checks });
+      // At least the base delay, so a busy order is never polled in a tight loop.
+      const delay = Math.max(config.ORDER_PENDING_BASE_MS, fullJitter(checks - 1, config.ORDER_PENDING_BASE_MS, config.ORDER_PENDING_MAX_DELAY_MS));
+      metrics.orderRechecks.inc();
+      log.info({ status: order.status, checks, delayMs: delay }, 'order not final yet; looking again later');
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+
+    const deliveryId = deliveryIdFor(orderId, order.status, order.updatedAt);
+    const event = { eventId, eventType: job.data.eventType, occurredAt: job.data.occurredAt, receivedAt: job.data.receivedAt };
+    const targets = deps.sinks.filter((s) => matchesFilter(s.filter, order));
+    for (const s of deps.sinks) if (!targets.includes(s)) metrics.deliveries.inc({ sink: s.name, outcome: 'filtered' });
+    // Deterministic job ids: two events or two workers announcing the same state add one job per sink.
+    await deps.deliveries.addBulk(
+      targets.map((s) => ({
+        name: DELIVER_JOB,
+        data: { deliveryId, sinkName: s.name, orderId, updatedAt: order.updatedAt, order, event },
+        opts: { jobId: deliveryJobId(deliveryId, s.name) },
+      })),
+    );
+    log.info({ deliveryId, status: order.status, sinks: targets.map((s) => s.name) }, 'order is final; deliveries queued');
+    return { deliveryId, status: order.status, sinks: targets.map((s) => s.name) };
+  };
+}

@@ -58,8 +58,9 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   const metrics = createMetrics();
 
   const producer = createRedis(redisUrl, 'producer');
+  const rateLimitRedis = createRedis(redisUrl, 'producer', 'mori-rate-limit');
   const plain = createRedis(redisUrl, 'plain');
-  for (const [name, client] of [['producer', producer], ['plain', plain]] as const) {
+  for (const [name, client] of [['producer', producer], ['rate-limit', rateLimitRedis], ['plain', plain]] as const) {
     client.on('error', (err) => logger.warn({ redis: name, err: err.message }, 'Redis connection error'));
   }
   // BullMQ reads the server's version when a Queue is created, and the producer has no offline
@@ -73,7 +74,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   const queues = [queue, deliveriesView];
   const collectMetrics = createQueueMetricsCollector(queues, metrics);
 
-  const server = await buildServer({ config, logger, metrics, queue, redis: producer, rateLimitRedis: plain, collectMetrics, adminQueues: queues });
+  const server = await buildServer({ config, logger, metrics, queue, redis: producer, rateLimitRedis, collectMetrics, adminQueues: queues });
   closers.push({ name: 'http server', close: () => server.close() });
 
   if (config.runsWorker) {
@@ -98,6 +99,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   closers.push(
     { name: 'queues', close: () => Promise.all(queues.map((q) => q.close())) },
     { name: 'producer redis', close: () => closeRedis(producer) },
+    { name: 'rate-limit redis', close: () => closeRedis(rateLimitRedis) },
     { name: 'plain redis', close: () => closeRedis(plain) },
   );
 

@@ -3,11 +3,13 @@ import { Redis, type RedisOptions } from 'ioredis';
 /**
  * The kinds of Redis connection we open. Each fails differently on purpose (FIELD-NOTES.md,
  * "BullMQ production checklist"):
- * - `producer`: the webhook's enqueue and readiness probe. No offline queue and short timeouts, so a
- *   command fails at once while Redis is away and the route answers 503 well inside MORI's 5 s.
+ * - `producer`: the webhook's enqueue, the readiness probe and the rate-limit store. No offline queue
+ *   and short timeouts, so a command fails at once while Redis is away and the route answers 503
+ *   well inside MORI's 5 s.
  * - `worker`: BullMQ workers block on Redis; they need `maxRetriesPerRequest: null` and an offline
  *   queue, and reconnect forever.
- * - `plain`: everything else (rate-limit store, delivery ledger, sinks, CLI): bounded per command.
+ * - `plain`: everything else (delivery ledger, sinks, CLI): commands wait for a reconnect, but each
+ *   is bounded by a timeout so a job fails and retries rather than hanging.
  */
 export type RedisRole = 'producer' | 'worker' | 'plain';
 
@@ -30,7 +32,6 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
     retryStrategy: reconnectDelay,
   },
   plain: {
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 5000,
     connectTimeout: 5000,

@@ -19,6 +19,8 @@ export function parseRetryAfter(header: string | string[] | undefined, nowMs: nu
   if (/^\d+$/.test(value)) {
     ms = Number(value) * 1000;
   } else {
+    // An HTTP-date always names its weekday and month; this keeps "-5" from parsing as year -5.
+    if (!/[A-Za-z]/.test(value)) return undefined;
     const at = Date.parse(value);
     if (Number.isNaN(at)) return undefined;
     ms = at - nowMs;

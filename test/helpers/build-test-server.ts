@@ -37,7 +37,7 @@ export async function buildTestServer(env: Record<string, string> = {}, redisUrl
     ...env,
   });
   const producer = createRedis(redisUrl, 'producer');
-  const rateLimitRedis = createRedis(redisUrl, 'plain');
+  const rateLimitRedis = createRedis(redisUrl, 'producer', 'mori-rate-limit');
   producer.on('error', () => undefined);
   rateLimitRedis.on('error', () => undefined);
   await Promise.all([waitUntilReady(producer, 5000), waitUntilReady(rateLimitRedis, 5000)]);

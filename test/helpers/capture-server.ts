@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A real HTTP server standing in for an http sink's receiver. Records every request; answers from
+ * a script of responses consumed one per request (then 200).
+ */
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  json: unknown;
+  at: number;
+}
+
+export type CaptureResponse = { status: number; retryAfter?: string; location?: string; delayMs?: number };
+
+export interface CaptureServer {
+  url: string;
+  requests: CapturedRequest[];
+  script(responses: CaptureResponse[]): void;
+  close(): Promise<void>;
+}
+
+export async function startCaptureServer(): Promise<CaptureServer> {
+  const requests: CapturedRequest[] = [];
+  const queue: CaptureResponse[] = [];
+  const server: Server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+      body,
+      json,
+      at: Date.now(),
+    });
+    const step = queue.shift() ?? { status: 200 };
+    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    if (res.destroyed) return;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (step.retryAfter) headers['retry-after'] = step.retryAfter;
+    if (step.location) headers.location = step.location;
+    res.writeHead(step.status, headers).end(JSON.stringify({ ok: step.status < 300 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks/mori`,
+    requests,
+    script: (responses) => queue.push(...responses),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -105,6 +105,8 @@ const envSchema = z.object({
   MORI_RETRY_BUDGET_MS: int(0).default(6 * HOUR_MS),
   MORI_RETRY_BASE_MS: int(1).default(2 * SECOND_MS),
   MORI_RETRY_MAX_DELAY_MS: int(1).default(5 * MINUTE_MS),
+  /** A rejected API token pauses every worker's look-ups this long at a time (a config error, not an outage). */
+  MORI_AUTH_PAUSE_MS: int(100).default(MINUTE_MS),
   /** Orders still pending/inProgress: contract minimum is 30 min. */
   ORDER_PENDING_BUDGET_MS: int(0).default(2 * HOUR_MS),
   ORDER_PENDING_BASE_MS: int(1).default(5 * SECOND_MS),

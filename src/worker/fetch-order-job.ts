@@ -10,18 +10,11 @@ import { matchesFilter } from '../sinks/sink-filter.js';
 import type { SinkConfig } from '../sinks/sink-config.js';
 import { deliveryIdFor } from './envelope.js';
 
-/**
- * A rejected API token is a configuration error, not MORI being down: every worker pauses the
- * queue for a minute at a time instead of hammering MORI, and the events wait (nothing is lost)
- * until the token is fixed or the MORI retry budget runs out.
- */
-const AUTH_PAUSE_MS = 60_000;
-
 export interface FetchOrderDeps {
   config: Pick<
     Config,
-    'MORI_RETRY_BUDGET_MS' | 'ORDER_PENDING_BUDGET_MS' | 'ORDER_PENDING_BASE_MS' | 'ORDER_PENDING_MAX_DELAY_MS'
-  > & { authPauseMs?: number };
+    'MORI_RETRY_BUDGET_MS' | 'MORI_AUTH_PAUSE_MS' | 'ORDER_PENDING_BUDGET_MS' | 'ORDER_PENDING_BASE_MS' | 'ORDER_PENDING_MAX_DELAY_MS'
+  >;
   mori: Pick<MoriClient, 'getOrder'>;
   deliveries: Queue<DeliveryJobData>;
   sinks: readonly Pick<SinkConfig, 'name' | 'filter'>[];
@@ -43,7 +36,6 @@ export interface FetchOrderResult {
  */
 export function createFetchOrderProcessor(deps: FetchOrderDeps) {
   const { config, metrics } = deps;
-  const authPauseMs = config.authPauseMs ?? AUTH_PAUSE_MS;
 
   async function onLookupFailure(job: Job<EventJobData>, err: unknown, log: Logger): Promise<never> {
     if (!(err instanceof MoriApiError)) throw err;
@@ -59,9 +51,11 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
     if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
 
     if (err.kind === 'auth') {
+      // A configuration error, not an outage: every worker pauses instead of hammering MORI, and the
+      // events wait (nothing is lost) until the token is fixed or the MORI retry budget runs out.
       metrics.moriAuthFailures.inc();
       log.error({ status: err.status }, 'MORI refused the API token (check MORI_API_TOKEN); pausing look-ups');
-      await deps.pauseQueue(authPauseMs);
+      await deps.pauseQueue(config.MORI_AUTH_PAUSE_MS);
       throw new RateLimitError();
     }
     if (err.status === 429 && err.retryAfterMs !== undefined) {

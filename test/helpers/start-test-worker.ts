@@ -1,0 +1,52 @@
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createMoriClient } from '../../src/mori/mori-client.js';
+import { closeRedis, createRedis } from '../../src/redis.js';
+import { createSinks } from '../../src/sinks/create-sinks.js';
+import { startWorkers, type Workers } from '../../src/worker/start-workers.js';
+
+/** Backoff bases small enough that retry tests run in seconds (every one is configurable). */
+export const FAST_RETRIES: Record<string, string> = {
+  MORI_RETRY_BASE_MS: '50',
+  MORI_RETRY_MAX_DELAY_MS: '200',
+  ORDER_PENDING_BASE_MS: '50',
+  ORDER_PENDING_MAX_DELAY_MS: '200',
+  SINK_RETRY_BASE_MS: '50',
+  SINK_RETRY_MAX_DELAY_MS: '200',
+  MORI_RATE_LIMIT_MAX: '1000',
+  MORI_TIMEOUT_MS: '2000',
+};
+
+export interface TestWorker {
+  config: Config;
+  workers: Workers;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** The real workers (BullMQ, undici, sinks) in this process, configured from `env`. */
+export async function startTestWorker(env: Record<string, string>): Promise<TestWorker> {
+  const config = loadConfig({ ROLE: 'worker', LOG_LEVEL: 'silent', ...FAST_RETRIES, ...env });
+  const connection = createRedis(config.REDIS_URL!, 'worker');
+  const plain = createRedis(config.REDIS_URL!, 'plain');
+  connection.on('error', () => undefined);
+  plain.on('error', () => undefined);
+  const metrics = createMetrics();
+  const mori = createMoriClient({ baseUrl: config.MORI_API_BASE_URL, token: config.MORI_API_TOKEN!, timeoutMs: config.MORI_TIMEOUT_MS, quickRetries: 0 });
+  const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
+  const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger: createLogger('silent') });
+  await Promise.all([workers.events.waitUntilReady(), workers.deliveries.waitUntilReady()]);
+  return {
+    config,
+    workers,
+    metrics,
+    close: async () => {
+      await workers.close(true);
+      await Promise.all(sinks.map((s) => s.close()));
+      await mori.close();
+      await closeRedis(connection);
+      await closeRedis(plain);
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../../src/config.js';
+
+const root = join(import.meta.dirname, '../..');
+// Merge keys (<<: *app) on, as docker compose reads them.
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+/** Variables the image or Node itself reads, on top of the service's configuration. */
+const ALSO_ALLOWED = ['NODE_ENV'];
+
+function interpolations(value: unknown): string[] {
+  return [...JSON.stringify(value).matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
+}
+
+describe('docker-compose.yml', () => {
+  const { redis, api, worker } = compose.services;
+
+  it('runs Redis with AOF (everysec), noeviction, a health check and a named volume', () => {
+    const args: string[] = redis.command;
+    expect(args.join(' ')).toMatch(/--appendonly yes/);
+    expect(args.join(' ')).toMatch(/--appendfsync everysec/);
+    expect(args.join(' ')).toMatch(/--maxmemory-policy noeviction/);
+    expect(redis.healthcheck.test).toContain('ping');
+    const [volume] = (redis.volumes[0] as string).split(':');
+    expect(Object.keys(compose.volumes)).toContain(volume);
+  });
+
+  it('runs api and worker from the same image, after Redis is healthy', () => {
+    for (const svc of [api, worker]) {
+      expect(svc.build).toBe('.');
+      expect(svc.image).toBe(api.image);
+      expect(svc.depends_on.redis.condition).toBe('service_healthy');
+      expect(svc.env_file[0].required).toBe(false);
+    }
+    expect(api.environment.ROLE).toBe('api');
+    expect(worker.environment.ROLE).toBe('worker');
+    expect(api.ports).toContain('8080:8080');
+  });
+
+  it('keeps the shutdown grace period above SHUTDOWN_TIMEOUT_MS', () => {
+    for (const svc of [api, worker]) expect(Number.parseInt(svc.stop_grace_period, 10) * 1000).toBeGreaterThan(25_000);
+  });
+
+  it('has a demo profile with the MORI simulator', () => {
+    const sim = compose.services['mori-sim'];
+    expect(sim.profiles).toEqual(['demo']);
+    expect(sim.command.slice(0, 3)).toEqual(['node', 'dist/cli/main.js', 'mock-mori']);
+  });
+
+  it('passes only variables the configuration schema knows', () => {
+    const names = new Set<string>();
+    for (const svc of Object.values(compose.services) as Record<string, unknown>[]) {
+      for (const k of Object.keys((svc.environment as Record<string, string>) ?? {})) names.add(k);
+      for (const k of interpolations(svc)) names.add(k);
+    }
+    expect(names.size).toBeGreaterThan(3);
+    expect([...names].filter((n) => !CONFIG_VARIABLES.includes(n) && !ALSO_ALLOWED.includes(n))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+  it('builds in one stage and runs from a slim Node LTS in another', () => {
+    expect(stages).toHaveLength(2);
+    for (const from of stages) expect(from).toMatch(/^FROM node:(22|24)-[a-z]+-slim /);
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+  });
+
+  it('installs production dependencies only, runs as a non-root user with NODE_ENV=production', () => {
+    expect(runtime).toMatch(/npm ci --omit=dev/);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/NODE_ENV=production/);
+  });
+
+  it('hands signals to Node through an init (tini) and probes /healthz', () => {
+    expect(runtime).toMatch(/ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/);
+    expect(runtime).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    expect(runtime).toMatch(/CMD \["node", "dist\/main.js"\]/);
+  });
+});

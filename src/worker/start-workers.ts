@@ -87,7 +87,10 @@ export function startWorkers(deps: WorkerDeps): Workers {
     events,
     deliveries,
     close: async (force = false) => {
-      await Promise.all([events.close(force), deliveries.close(force)]);
+      // Events first: a look-up finishing now queues its deliveries, and the deliveries worker,
+      // still running, sends them before it stops too. Whatever is left waits in Redis.
+      await events.close(force);
+      await deliveries.close(force);
       await deliveriesQueue.close();
     },
   };

@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { buildSampleEvent } from '../../src/cli/sample-orders.js';
+import { createEventsQueue } from '../../src/queues.js';
+import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
+import { TEST_SECRET, testPrefix } from '../helpers/build-test-server.js';
+import { eventually } from '../helpers/eventually.js';
+import { finalOrder, startFakeMori } from '../helpers/fake-mori.js';
+import { moriSign } from '../helpers/mori-signer.js';
+import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
+import { startService } from '../helpers/service-process.js';
+import { FAST_RETRIES } from '../helpers/start-test-worker.js';
+
+const ORDER_ID = '1234567890123456789';
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('on SIGTERM with a job in flight', () => {
+  it('stops taking webhooks, finishes the job, closes everything and exits 0: nothing lost, nothing twice', async () => {
+    const redisUrl = inject('redisUrl');
+    const prefix = testPrefix();
+    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    const mori = await startFakeMori();
+    cleanups.push(() => mori.close());
+    const order = finalOrder(ORDER_ID);
+    mori.setOrder(order);
+    mori.script(ORDER_ID, [{ order, delayMs: 1500 }]);
+    const file = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'orders.jsonl');
+    const service = await startService({
+      ...FAST_RETRIES,
+      ROLE: 'all',
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      MORI_API_BASE_URL: mori.url,
+      MORI_API_TOKEN: mori.token,
+      MORI_WEBHOOK_SECRET: TEST_SECRET,
+      SINKS: JSON.stringify([{ type: 'file', name: 'archive', path: file }]),
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
+    cleanups.push(async () => service.child.kill('SIGKILL'));
+
+    const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-shutdown'));
+    const post = () =>
+      fetch(`${service.url}/webhooks/mori`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
+        body,
+      });
+    expect((await post()).status).toBe(200);
+    await eventually(() => mori.requestsFor(ORDER_ID).length === 1, { what: 'the look-up to be in flight' });
+
+    service.child.kill('SIGTERM');
+    await eventually(() => service.output().includes('shutting down'), { what: 'the shutdown to begin' });
+    // New webhooks are refused from now on (503 while closing, then no listener): MORI retries elsewhere.
+    const during = await post().then((r) => r.status, () => 'refused');
+    expect([503, 'refused']).toContain(during);
+
+    expect(await service.exited).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).data.event.eventId).toBe('evt-shutdown');
+    expect(service.output()).toContain('"clean":true');
+
+    const producer = createRedis(redisUrl, 'producer');
+    cleanups.push(() => closeRedis(producer));
+    await waitUntilReady(producer, 5000);
+    const queue = createEventsQueue(producer, prefix);
+    cleanups.push(() => queue.close());
+    expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({ completed: 1, active: 0, waiting: 0, failed: 0 });
+  });
+});

@@ -13,12 +13,13 @@ export interface ServiceProcess {
 }
 
 /** Runs the built service (`node <build>/main.js`) as a real process and waits for /healthz. */
-export async function startService(env: Record<string, string>, main = inject('builtMain')): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string>, main = inject('builtMain'), cwd?: string): Promise<ServiceProcess> {
   const port = await freePort();
   let text = '';
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));

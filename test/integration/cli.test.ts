@@ -126,7 +126,7 @@ describe('mock-mori', () => {
 
     const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
     const res = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
-    expect((await res.json()).data).toMatchObject({ orderId: order.orderId, type: 'watermarkEmbed', status: 'complete', watermarkTexts: expect.any(Array) });
+    expect(((await res.json()) as { data: unknown }).data).toMatchObject({ orderId: order.orderId, type: 'watermarkEmbed', status: 'complete', watermarkTexts: expect.any(Array) });
     expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
   });
 });

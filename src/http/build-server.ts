@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { EventJobData } from '../queues.js';
@@ -38,7 +38,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     // One line per request is written in onResponse below, with the event and order ids.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // Only the webhook route takes bodies; every other route stays at 1 KiB.
     bodyLimit: 1024,

@@ -103,6 +103,9 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
     { name: 'plain redis', close: () => closeRedis(plain) },
   );
 
+  if (config.runsApi && config.MORI_WEBHOOK_SECRET.length === 0) {
+    logger.warn('MORI_WEBHOOK_ALLOW_UNSIGNED=true and no secret: accepting UNSIGNED webhooks; never do this in production');
+  }
   await server.listen({ port: config.PORT, host: config.HOST });
   logger.info(
     { role: config.ROLE, webhookPath: config.runsApi ? config.WEBHOOK_PATH : undefined, signed: config.MORI_WEBHOOK_SECRET.length > 0 },

@@ -3,7 +3,7 @@ import { SinkError, type DeliveryEnvelope, type Sink } from './sink.js';
 
 type StdoutSinkConfig = Extract<SinkConfig, { type: 'stdout' }>;
 
-/** One JSON line per delivery on the stream it is given (process.stdout in the service). */
+/** One JSON line per delivery on the stream it is given (main.ts passes standard output). */
 export function createStdoutSink(config: StdoutSinkConfig, deps: { out: NodeJS.WritableStream }): Sink {
   return {
     name: config.name,

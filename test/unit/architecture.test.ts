@@ -1,0 +1,55 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = join(import.meta.dirname, '../../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+const sources = new Map(files(src).map((f) => [relative(src, f), readFileSync(f, 'utf8')]));
+
+/** Runtime imports only: `import type` disappears at compile time. */
+function runtimeImports(text: string): string[] {
+  return [...text.matchAll(/^import (?!type )[^'"]*from '([^']+)';/gm)].map((m) => m[1]!);
+}
+
+describe('the source tree keeps its shape (STYLE.md)', () => {
+  it.each(['webhook', 'mori', 'sinks'])('%s/ imports neither Fastify nor BullMQ at run time', (folder) => {
+    const offenders = [...sources].filter(
+      ([file, text]) => file.startsWith(`${folder}/`) && runtimeImports(text).some((m) => /^(fastify|bullmq|@fastify\/)/.test(m)),
+    );
+    expect(offenders.map(([f]) => f)).toEqual([]);
+  });
+
+  it('only main.ts and cli/ touch process', () => {
+    const offenders = [...sources].filter(([file, text]) => file !== 'main.ts' && !file.startsWith('cli/') && /\bprocess\.(env|exit|on|once|stdout|stderr|argv)\b/.test(text));
+    expect(offenders.map(([f]) => f)).toEqual([]);
+  });
+
+  it('has no circular imports', () => {
+    const graph = new Map<string, string[]>();
+    for (const [file, text] of sources) {
+      const deps = runtimeImports(text)
+        .filter((m) => m.startsWith('.'))
+        .map((m) => relative(src, resolve(dirname(join(src, file)), m.replace(/\.js$/, '.ts'))));
+      graph.set(file, deps);
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (node: string, path: string[]) => {
+      if (state.get(node) === 'done') return;
+      if (state.get(node) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(node)), node].join(' → '));
+        return;
+      }
+      state.set(node, 'visiting');
+      for (const dep of graph.get(node) ?? []) visit(dep, [...path, node]);
+      state.set(node, 'done');
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(graph.size).toBeGreaterThan(20);
+    expect(cycles).toEqual([]);
+  });
+});

@@ -35,7 +35,8 @@ export interface LocalRedisOptions {
   command?: string;
 }
 
-async function answersPing(url: string): Promise<boolean> {
+/** True when a Redis answers PING at `url` right now (one try, no reconnects). */
+export async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   client.on('error', () => undefined);
   try {

@@ -42,36 +42,23 @@ export function normalizeEvent(body: unknown, raw: Buffer): NormalizedEvent {
   if (!envelope.success) throw invalid(envelope.error);
   const { eventType } = envelope.data;
 
-  if (CURRENT_EVENT_TYPE.test(eventType)) {
-    const parsed = currentEventSchema.safeParse(body);
+  const generation = CURRENT_EVENT_TYPE.test(eventType) ? 'current' : LEGACY_EVENT_TYPE.test(eventType) ? 'legacy' : undefined;
+  if (generation !== undefined) {
+    const parsed = generation === 'current' ? currentEventSchema.safeParse(body) : legacyEventSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
     const e = parsed.data;
+    // Current events carry the id in data.orderId; legacy ones there or at the top level (the
+    // refinement in legacyEventSchema guarantees one of the two).
+    const orderId = (e.data?.orderId ?? ('orderId' in e ? e.orderId : undefined)) as string;
     return {
       kind: 'event',
       event: {
         eventId: e.eventId ?? deriveEventId(raw),
         eventIdDerived: e.eventId === undefined,
         eventType,
-        orderId: e.data.orderId,
+        orderId,
         occurredAt: e.occurredAt ?? null,
-        generation: 'current',
-      },
-    };
-  }
-  if (LEGACY_EVENT_TYPE.test(eventType)) {
-    const parsed = legacyEventSchema.safeParse(body);
-    if (!parsed.success) throw invalid(parsed.error);
-    const e = parsed.data;
-    return {
-      kind: 'event',
-      event: {
-        eventId: e.eventId ?? deriveEventId(raw),
-        eventIdDerived: e.eventId === undefined,
-        eventType,
-        // The refinement in legacyEventSchema guarantees one of the two is present.
-        orderId: (e.data?.orderId ?? e.orderId) as string,
-        occurredAt: e.occurredAt ?? null,
-        generation: 'legacy',
+        generation,
       },
     };
   }

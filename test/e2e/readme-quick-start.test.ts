@@ -3,12 +3,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { LOCAL_REDIS_URL } from '../../src/config.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort } from '../helpers/redis-server.js';
+import { answersPing, freePort } from '../helpers/redis-server.js';
 import { startService } from '../helpers/service-process.js';
 
 const run = promisify(execFile);
@@ -17,18 +16,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function localRedisAnswers(): Promise<boolean> {
-  const client = new Redis(LOCAL_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+const localRedisAnswers = () => answersPing(LOCAL_REDIS_URL);
 
 /** The README's "See it work without a MORI account", step by step, as a newcomer runs it. */
 describe('the README quick start', () => {

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { answersPing } from '../../src/dev/local-redis.js';
+
+export { answersPing };
 
 /** A Redis this test run owns: it can be stopped and started again on the same address. */
 export interface TestRedis {
@@ -35,18 +37,9 @@ export function freePort(): Promise<number> {
 
 export async function waitForPing(url: string, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > until) throw new Error(`Redis at ${url} did not answer within ${deadlineMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      client.disconnect();
-    }
+  while (!(await answersPing(url))) {
+    if (Date.now() > until) throw new Error(`Redis at ${url} did not answer within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

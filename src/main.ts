@@ -7,7 +7,7 @@ import { createMetrics } from './metrics.js';
 import { createQueueMetricsCollector } from './queue-metrics.js';
 import { createMoriClient } from './mori/mori-client.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
-import { closeRedis, createRedis, waitUntilReady, type Redis } from './redis.js';
+import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } from './redis.js';
 import { createSinks } from './sinks/create-sinks.js';
 import { startWorkers } from './worker/start-workers.js';
 
@@ -57,12 +57,16 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
 async function startRoles(config: Config, logger: Logger, redisUrl: string, closers: Closer[], localRedis: Closer[]): Promise<() => Promise<boolean>> {
   const metrics = createMetrics();
 
-  const producer = createRedis(redisUrl, 'producer');
-  const rateLimitRedis = createRedis(redisUrl, 'producer', 'mori-rate-limit');
-  const plain = createRedis(redisUrl, 'plain');
-  for (const [name, client] of [['producer', producer], ['rate-limit', rateLimitRedis], ['plain', plain]] as const) {
+  // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
+  const clients: Closer[] = [];
+  const connect = (role: RedisRole, name: string): Redis => {
+    const client = createRedis(redisUrl, role, `mori-${name}`);
     client.on('error', (err) => logger.warn({ redis: name, err: err.message }, 'Redis connection error'));
-  }
+    clients.push({ name: `${name} redis`, close: () => closeRedis(client) });
+    return client;
+  };
+  const producer = connect('producer', 'producer');
+  const rateLimitRedis = connect('producer', 'rate-limit');
   // BullMQ reads the server's version when a Queue is created, and the producer has no offline
   // queue, so queues are created only once Redis answers; until then nothing listens, and MORI's
   // retries (or the orchestrator's health checks) see a service that is not up yet.
@@ -78,8 +82,8 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   closers.push({ name: 'http server', close: () => server.close() });
 
   if (config.runsWorker) {
-    const connection = createRedis(redisUrl, 'worker');
-    connection.on('error', (err) => logger.warn({ redis: 'worker', err: err.message }, 'Redis connection error'));
+    const connection = connect('worker', 'worker');
+    const plain = connect('plain', 'plain');
     const mori = createMoriClient({
       baseUrl: config.MORI_API_BASE_URL,
       token: config.MORI_API_TOKEN as string,
@@ -92,16 +96,10 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
       { name: 'workers', close: () => workers.close() },
       { name: 'sinks', close: () => Promise.all(sinks.map((s) => s.close())) },
       { name: 'mori client', close: () => mori.close() },
-      { name: 'worker redis', close: () => closeRedis(connection) },
     );
     logger.info({ sinks: sinks.map((s) => `${s.type}:${s.name}`), concurrency: config.WORKER_CONCURRENCY }, 'worker started');
   }
-  closers.push(
-    { name: 'queues', close: () => Promise.all(queues.map((q) => q.close())) },
-    { name: 'producer redis', close: () => closeRedis(producer) },
-    { name: 'rate-limit redis', close: () => closeRedis(rateLimitRedis) },
-    { name: 'plain redis', close: () => closeRedis(plain) },
-  );
+  closers.push({ name: 'queues', close: () => Promise.all(queues.map((q) => q.close())) }, ...clients);
 
   if (config.runsApi && config.MORI_WEBHOOK_SECRET.length === 0) {
     logger.warn('MORI_WEBHOOK_ALLOW_UNSIGNED=true and no secret: accepting UNSIGNED webhooks; never do this in production');

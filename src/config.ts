@@ -114,6 +114,11 @@ const envSchema = z.object({
   /** A failing sink: contract minimum is 24 h; Standard Webhooks' example schedule runs ~3 days. */
   SINK_RETRY_BUDGET_MS: int(0).default(72 * HOUR_MS),
   SINK_RETRY_BASE_MS: int(1).default(5 * SECOND_MS),
+  /**
+   * MORI's presigned URLs expire after 1 hour (CONTRACT.md A): a delivery made later than this after
+   * the look-up (a sink that was down, a backlog) reads the order again so the sink gets live URLs.
+   */
+  ORDER_REFRESH_AFTER_MS: int(0).default(50 * MINUTE_MS),
   SINK_RETRY_MAX_DELAY_MS: int(1).default(HOUR_MS),
   /**
    * A dead worker's job is taken up after the lock lapses plus at most one stalled interval:

@@ -40,6 +40,8 @@ export interface DeliveryJobData {
   orderId: string;
   updatedAt: string;
   order: Record<string, unknown>;
+  /** When the order snapshot was read from MORI (epoch ms); its presigned URLs age from then. */
+  fetchedAt: number;
   event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string };
   /** Set by the worker: when this sink started failing (start of the sink retry budget). */
   failingSince?: number;

@@ -2,13 +2,15 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import type { MoriClient } from '../mori/mori-client.js';
 import type { DeliveryJobData } from '../queues.js';
 import type { Sink } from '../sinks/sink.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { buildEnvelope } from './envelope.js';
 
 export interface DeliverDeps {
-  config: Pick<Config, 'SINK_RETRY_BUDGET_MS'>;
+  config: Pick<Config, 'SINK_RETRY_BUDGET_MS' | 'ORDER_REFRESH_AFTER_MS'>;
+  mori: Pick<MoriClient, 'getOrder'>;
   sinks: readonly Sink[];
   ledger: DeliveryLedger;
   metrics: Metrics;
@@ -30,6 +32,27 @@ export function createDeliverProcessor(deps: DeliverDeps) {
   const sinks = new Map(deps.sinks.map((s) => [s.name, s]));
   const { metrics } = deps;
 
+  /**
+   * The snapshot's presigned URLs may have expired: read the order again, and use it if it is still
+   * the same state (so the delivery id still describes it). If MORI is away or the order moved on,
+   * deliver the snapshot: a newer state arrives through its own event, and the sink still gets
+   * this one's record.
+   */
+  async function freshOrder(job: Job<DeliveryJobData>, log: Logger): Promise<Record<string, unknown>> {
+    const { order, orderId, updatedAt } = job.data;
+    try {
+      const fresh = await deps.mori.getOrder(orderId);
+      if (fresh.status === order.status && fresh.updatedAt === updatedAt) {
+        await job.updateData({ ...job.data, order: fresh, fetchedAt: Date.now() });
+        return fresh;
+      }
+      log.info({ status: fresh.status }, 'the order moved on since this delivery was queued; sending the state it announces');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not refresh the order snapshot; sending it as it is');
+    }
+    return order;
+  }
+
   return async function deliver(job: Job<DeliveryJobData>): Promise<DeliverResult> {
     const { sinkName, deliveryId, orderId } = job.data;
     const log = deps.logger.child({ jobId: job.id, eventId: job.data.event.eventId, orderId, sink: sinkName, deliveryId });
@@ -45,9 +68,10 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       return { outcome: 'skipped', reason: verdict };
     }
 
+    const order = Date.now() - job.data.fetchedAt > deps.config.ORDER_REFRESH_AFTER_MS ? await freshOrder(job, log) : job.data.order;
     const stop = metrics.deliveryDuration.startTimer({ sink: sinkName });
     try {
-      await sink.deliver(buildEnvelope(job.data));
+      await sink.deliver(buildEnvelope({ ...job.data, order }));
     } catch (err) {
       stop();
       metrics.deliveries.inc({ sink: sinkName, outcome: 'failed' });

@@ -102,7 +102,7 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
     await deps.deliveries.addBulk(
       targets.map((s) => ({
         name: DELIVER_JOB,
-        data: { deliveryId, sinkName: s.name, orderId, updatedAt: order.updatedAt, order, event },
+        data: { deliveryId, sinkName: s.name, orderId, updatedAt: order.updatedAt, order, fetchedAt: Date.now(), event },
         opts: { jobId: deliveryJobId(deliveryId, s.name) },
       })),
     );

@@ -63,7 +63,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
   });
   const deliveries = new Worker<DeliveryJobData>(
     DELIVERIES_QUEUE,
-    createDeliverProcessor({ config, sinks: deps.sinks, ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX), metrics, logger }),
+    createDeliverProcessor({ config, mori: deps.mori, sinks: deps.sinks, ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX), metrics, logger }),
     common,
   );
 

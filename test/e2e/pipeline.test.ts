@@ -152,6 +152,23 @@ describe('webhook → Redis → worker → sinks', () => {
     expect(p.lines()[0]!.id).toBe([...ids][0]);
   });
 
+  it('reads the order again for a late delivery, so the sink gets presigned URLs that still work', async () => {
+    const p = await startPipeline({ ORDER_REFRESH_AFTER_MS: '150' });
+    const stale = finalOrder(ORDER_ID, 'antiAi', { thumbnailImageUrl: 'https://files.example.invalid/t.png?X-Amz-Signature=old' });
+    const fresh = { ...stale, thumbnailImageUrl: 'https://files.example.invalid/t.png?X-Amz-Signature=new' };
+    p.mori.script(ORDER_ID, [{ order: stale }]);
+    p.mori.setOrder(fresh);
+    // The http sink's first attempt fails slowly, so its retry comes after the refresh threshold.
+    p.capture.script([{ status: 500, delayMs: 300 }]);
+    expect(await p.post(buildSampleEvent(stale))).toBe(200);
+    await eventually(() => p.capture.requests.length === 2, { what: 'the retry' });
+    const [first, retry] = p.capture.requests;
+    expect((first!.json as any).data.order.thumbnailImageUrl).toContain('Signature=old');
+    expect((retry!.json as any).data.order.thumbnailImageUrl).toContain('Signature=new');
+    expect((retry!.json as any).id).toBe((first!.json as any).id);
+    expect(p.lines()[0]!.data.order.thumbnailImageUrl).toContain('Signature=old');
+  });
+
   it('never sends a sink an older state after a newer one', async () => {
     const p = await startPipeline();
     const newer = finalOrder(ORDER_ID, 'antiAi', { status: 'expired', updatedAt: '2026-03-12T12:00:00.000Z' });

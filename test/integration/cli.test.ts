@@ -70,7 +70,7 @@ describe('enqueue-order, status and replay', () => {
     for (const sink of ['crm', 'archive']) {
       const deliveryId = `dlv_${'0'.repeat(32)}`;
       await deliveries.add(DELIVER_JOB, {
-        deliveryId, sinkName: sink, orderId: '42', updatedAt: '2026-01-01T00:00:00Z', order: {},
+        deliveryId, sinkName: sink, orderId: '42', updatedAt: '2026-01-01T00:00:00Z', order: {}, fetchedAt: Date.now(),
         event: { eventId: 'e', eventType: 't', occurredAt: null, receivedAt: 'r' }, failingSince: 1,
       }, { jobId: deliveryJobId(deliveryId, sink) });
     }

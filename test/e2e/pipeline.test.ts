@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
+import { replay } from '../../src/cli/replay.js';
 import { createDeliveriesQueue } from '../../src/queues.js';
 import { buildTestServer, TEST_SECRET, testPrefix, type TestServer } from '../helpers/build-test-server.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
@@ -167,6 +168,49 @@ describe('webhook → Redis → worker → sinks', () => {
     expect((retry!.json as any).data.order.thumbnailImageUrl).toContain('Signature=new');
     expect((retry!.json as any).id).toBe((first!.json as any).id);
     expect(p.lines()[0]!.data.order.thumbnailImageUrl).toContain('Signature=old');
+  });
+
+  it('rides out a MORI outage with job-level retries', async () => {
+    const p = await startPipeline();
+    const order = finalOrder(ORDER_ID);
+    p.mori.setOrder(order);
+    p.mori.script(ORDER_ID, [{ status: 503 }, { status: 502 }, { status: 500 }, { status: 504 }, { delayMs: 2500 }]);
+    expect(await p.post(buildSampleEvent(order))).toBe(200);
+    await eventually(() => p.lines().length === 1, { what: 'the delivery after the outage' });
+    expect(p.mori.requestsFor(ORDER_ID).length).toBe(6);
+    const statuses = await p.worker.metrics.registry.getSingleMetricAsString('mori_api_request_duration_seconds');
+    expect(statuses).toContain('status="503"');
+  });
+
+  it('dead-letters a delivery whose sink stays down past its budget, with the last error, and replays it on demand', async () => {
+    const p = await startPipeline({ SINK_RETRY_BUDGET_MS: '300' });
+    const order = finalOrder(ORDER_ID);
+    p.mori.setOrder(order);
+    p.capture.script(Array.from({ length: 1000 }, () => ({ status: 503 })));
+    expect(await p.post(buildSampleEvent(order))).toBe(200);
+    const deliveries = createDeliveriesQueue(p.server.producer, p.server.config.REDIS_PREFIX);
+    try {
+      const [dead] = await eventually(async () => {
+        const failed = await deliveries.getFailed();
+        return failed.length === 1 ? failed : undefined;
+      }, { what: 'the dead letter' });
+      expect(dead!.failedReason).toMatch(/gave up after sink "crm" failed for \d+ s: sink "crm" .* answered 503/);
+      expect(dead!.data.sinkName).toBe('crm');
+      expect(p.lines()).toHaveLength(1);
+
+      // The receiver is back: replay puts the dead letter back, and it is delivered once.
+      p.capture.clearScript();
+      p.capture.requests.length = 0;
+      const out: string[] = [];
+      const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: p.server.config.REDIS_PREFIX };
+      expect(await replay({ args: ['--sink', 'crm'], env, out: (l) => out.push(l), err: () => undefined })).toBe(0);
+      expect(out.at(-1)).toBe('replayed 1 job(s)');
+      await eventually(async () => (await deliveries.getCompletedCount()) === 2, { what: 'the replayed delivery' });
+      expect(p.capture.requests.filter((r) => r.headers['webhook-id'] === dead!.data.deliveryId)).toHaveLength(1);
+      expect(p.lines()).toHaveLength(1);
+    } finally {
+      await deliveries.close();
+    }
   });
 
   it('never sends a sink an older state after a newer one', async () => {

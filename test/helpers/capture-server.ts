@@ -20,6 +20,8 @@ export interface CaptureServer {
   url: string;
   requests: CapturedRequest[];
   script(responses: CaptureResponse[]): void;
+  /** Drops the responses not used yet: from now on every request gets 200. */
+  clearScript(): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,9 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     url: `http://127.0.0.1:${port}/hooks/mori`,
     requests,
     script: (responses) => queue.push(...responses),
+    clearScript: () => {
+      queue.length = 0;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

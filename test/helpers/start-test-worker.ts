@@ -33,7 +33,14 @@ export async function startTestWorker(env: Record<string, string>): Promise<Test
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();
-  const mori = createMoriClient({ baseUrl: config.MORI_API_BASE_URL, token: config.MORI_API_TOKEN!, timeoutMs: config.MORI_TIMEOUT_MS, quickRetries: 0 });
+  const mori = createMoriClient({
+    baseUrl: config.MORI_API_BASE_URL,
+    token: config.MORI_API_TOKEN!,
+    timeoutMs: config.MORI_TIMEOUT_MS,
+    // No quick retries: these tests exercise the job-level retries.
+    quickRetries: 0,
+    onResponse: ({ status, seconds }) => metrics.moriLookupDuration.observe({ status }, seconds),
+  });
   const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
   const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger: createLogger('silent') });
   await Promise.all([workers.events.waitUntilReady(), workers.deliveries.waitUntilReady()]);

@@ -6,3 +6,13 @@
 export function rateLimitNamespace(prefix: string): string {
   return `${prefix}:rl:`;
 }
+
+/** The delivery ledger's marker: this delivery id has reached this sink. */
+export function deliveredKey(prefix: string, sink: string, deliveryId: string): string {
+  return `${prefix}:delivered:${sink}:${deliveryId}`;
+}
+
+/** The newest `updatedAt` (epoch ms) of an order delivered to a sink, so older states are skipped. */
+export function newestDeliveredKey(prefix: string, sink: string, orderId: string): string {
+  return `${prefix}:newest:${sink}:${orderId}`;
+}

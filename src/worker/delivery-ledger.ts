@@ -1,3 +1,4 @@
+import { deliveredKey, newestDeliveredKey } from '../keys.js';
 import type { Redis } from '../redis.js';
 
 /**
@@ -37,17 +38,15 @@ export interface DeliveryLedger {
  * retries and workers. Keys share the queues' `{hash tag}` prefix, so the script is Cluster-safe.
  */
 export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedger {
-  const deliveredKey = (sink: string, deliveryId: string) => `${prefix}:delivered:${sink}:${deliveryId}`;
-  const newestKey = (sink: string, orderId: string) => `${prefix}:newest:${sink}:${orderId}`;
   return {
     async check(sink, deliveryId, orderId, updatedAtMs) {
-      const [delivered, newest] = await redis.mget(deliveredKey(sink, deliveryId), newestKey(sink, orderId));
+      const [delivered, newest] = await redis.mget(deliveredKey(prefix, sink, deliveryId), newestDeliveredKey(prefix, sink, orderId));
       if (delivered !== null) return 'delivered';
       if (newest !== null && Number(newest) > updatedAtMs) return 'stale';
       return 'new';
     },
     async markDelivered(sink, deliveryId, orderId, updatedAtMs) {
-      await redis.eval(MARK_DELIVERED, 2, deliveredKey(sink, deliveryId), newestKey(sink, orderId), updatedAtMs, LEDGER_TTL_MS, Date.now());
+      await redis.eval(MARK_DELIVERED, 2, deliveredKey(prefix, sink, deliveryId), newestDeliveredKey(prefix, sink, orderId), updatedAtMs, LEDGER_TTL_MS, Date.now());
     },
   };
 }

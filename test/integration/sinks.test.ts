@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -122,6 +122,28 @@ describe('file sink', () => {
     }
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([envelope(1).id, envelope(2).id]);
+  });
+
+  it('follows the file when log rotation moves it away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'file-sink-'));
+    const path = join(dir, 'orders.jsonl');
+    const sink = createFileSink({ type: 'file', name: 'archive', path });
+    try {
+      await sink.deliver(envelope(1));
+      renameSync(path, join(dir, 'orders.jsonl.1'));
+      // Within the rotation check interval (1 s) a delivery lands in the new file.
+      let n = 2;
+      await eventually(async () => {
+        await sink.deliver(envelope(n++));
+        return existsSync(path);
+      }, { timeoutMs: 5000, intervalMs: 100, what: 'a new orders.jsonl' });
+    } finally {
+      await sink.close();
+    }
+    const moved = readFileSync(join(dir, 'orders.jsonl.1'), 'utf8').trim().split('\n');
+    const fresh = readFileSync(path, 'utf8').trim().split('\n');
+    expect(JSON.parse(moved[0]!).id).toBe(envelope(1).id);
+    expect(fresh).toHaveLength(1);
   });
 
   it('never tears or interleaves lines, within a process and across processes', async () => {

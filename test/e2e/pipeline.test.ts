@@ -6,11 +6,10 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { replay } from '../../src/cli/replay.js';
 import { createDeliveriesQueue } from '../../src/queues.js';
-import { buildTestServer, TEST_SECRET, testPrefix, type TestServer } from '../helpers/build-test-server.js';
+import { buildTestServer, testPrefix, type TestServer } from '../helpers/build-test-server.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
-import { moriSign } from '../helpers/mori-signer.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
 const HTTP_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -60,16 +59,7 @@ async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline
     mori,
     capture,
     file,
-    post: async (event) => {
-      const body = JSON.stringify(event);
-      const res = await server.app.inject({
-        method: 'POST',
-        url: '/webhooks/mori',
-        payload: body,
-        headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-      });
-      return res.statusCode;
-    },
+    post: async (event) => (await server.postSigned(JSON.stringify(event))).statusCode,
     lines: () => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []),
   };
   return running;

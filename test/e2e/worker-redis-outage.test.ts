@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
-import { buildTestServer, TEST_SECRET, testPrefix, type TestServer } from '../helpers/build-test-server.js';
+import { buildTestServer, testPrefix, type TestServer } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
-import { moriSign } from '../helpers/mori-signer.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
@@ -41,14 +40,7 @@ describe('when Redis restarts under a running receiver and worker', () => {
   const post = async (orderId: string) => {
     const order = finalOrder(orderId);
     mori.setOrder(order);
-    const body = JSON.stringify(buildSampleEvent(order));
-    const res = await server.app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      payload: body,
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-    });
-    return res.statusCode;
+    return (await server.postSigned(JSON.stringify(buildSampleEvent(order)))).statusCode;
   };
   const delivered = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).data.order.orderId) : []);
 

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createEventsQueue, type EventJobData } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis } from '../../src/redis.js';
+import { moriSign } from './mori-signer.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
 export const TEST_SECRET = 'whsec_test_secret_for_mori_receiver';
@@ -18,6 +19,8 @@ export interface TestServer {
   queue: Queue<EventJobData>;
   metrics: Metrics;
   producer: Redis;
+  /** POSTs `body` to the webhook route signed with TEST_SECRET, as MORI would. */
+  postSigned(body: string): Promise<{ statusCode: number; json: () => any }>;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,13 @@ export async function buildTestServer(env: Record<string, string> = {}, redisUrl
     queue,
     metrics,
     producer,
+    postSigned: (body) =>
+      app.inject({
+        method: 'POST',
+        url: config.WEBHOOK_PATH,
+        payload: body,
+        headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
+      }),
     close: async () => {
       await app.close();
       await queue.close().catch(() => undefined);

@@ -38,7 +38,7 @@ export interface FakeMori {
   close(): Promise<void>;
 }
 
-function moriError(status: number, code: string, message: string) {
+function moriError(code: string, message: string) {
   return { success: false, message, code, errors: { message, propertyName: null } };
 }
 
@@ -55,18 +55,18 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
     const match = /^\/api\/v2\/orders\/([^/?]+)$/.exec(path);
     const orderId = match ? decodeURIComponent(match[1]!) : '';
     requests.push({ method: req.method ?? '', path, orderId, authorization: req.headers.authorization, at: Date.now() });
-    if (req.headers.authorization !== `Bearer ${accepted}`) return send(res, 401, moriError(401, 'UNAUTHORIZED', 'Invalid API token'));
-    if (req.method !== 'GET' || !match) return send(res, 404, moriError(404, 'NOT_FOUND', 'Not found'));
+    if (req.headers.authorization !== `Bearer ${accepted}`) return send(res, 401, moriError('UNAUTHORIZED', 'Invalid API token'));
+    if (req.method !== 'GET' || !match) return send(res, 404, moriError('NOT_FOUND', 'Not found'));
 
     const step = scripts.get(orderId)?.shift();
     if (step?.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;
     if (step && 'order' in step) return send(res, 200, { data: step.order });
     if (step && 'status' in step) {
-      return send(res, step.status, step.body ?? moriError(step.status, `HTTP_${step.status}`, 'scripted failure'), step.retryAfter ? { 'retry-after': step.retryAfter } : {});
+      return send(res, step.status, step.body ?? moriError(`HTTP_${step.status}`, 'scripted failure'), step.retryAfter ? { 'retry-after': step.retryAfter } : {});
     }
     const order = orders.get(orderId);
-    if (!order) return send(res, 404, moriError(404, 'ORDER_NOT_FOUND', 'Order not found'));
+    if (!order) return send(res, 404, moriError('ORDER_NOT_FOUND', 'Order not found'));
     return send(res, 200, { data: order });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestServer, TEST_SECRET, type TestServer } from '../helpers/build-test-server.js';
+import { buildTestServer, type TestServer } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
-import { moriSign } from '../helpers/mori-signer.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 
 const CURRENT = readFileSync(join(import.meta.dirname, '../fixtures/events/current-antiAi-completed.json'), 'utf8');
@@ -30,13 +29,7 @@ describe('when Redis goes away', () => {
     await redis?.close();
   });
 
-  const post = (body: string) =>
-    server.app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      payload: body,
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-    });
+  const post = (body: string) => server.postSigned(body);
 
   it('answers 503 promptly while Redis is down, and 200 again once it is back, without a restart', async () => {
     expect((await post(event('before-outage'))).statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -74,6 +74,15 @@ describe('POST /webhooks/mori', () => {
       expect(res.statusCode).toBe(200);
       const [job] = await jobs();
       expect(job!.data).toMatchObject({ orderId, generation: 'legacy' });
+    });
+
+    it.each(readdirSync(join(import.meta.dirname, '../fixtures/events')))('accepts the fixture %s, as MORI sends it', async (name) => {
+      server = await buildTestServer();
+      const body = fixture(name);
+      const res = await server.postSigned(body);
+      expect(res.statusCode).toBe(200);
+      const [job] = await jobs();
+      expect(job!.data).toMatchObject({ eventId: JSON.parse(body).eventId, generation: name.startsWith('legacy') ? 'legacy' : 'current' });
     });
 
     it('accepts the legacy X-Mori-Signature header', async () => {

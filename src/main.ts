@@ -31,8 +31,9 @@ const LOCAL_REDIS_DIR = 'data/redis';
 async function resolveRedisUrl(config: Config, logger: Logger, closers: Closer[]): Promise<string> {
   if (config.REDIS_URL) return config.REDIS_URL;
   const local = await startLocalRedis({ dataDir: LOCAL_REDIS_DIR, port: LOCAL_REDIS_PORT, logger });
-  // Stopped last, after every client is closed.
+  // Stopped last, after every client is closed; and on any exit path, so it never outlives us.
   closers.push({ name: 'local redis-server', close: () => local.stop() });
+  process.once('exit', () => local.kill());
   return local.url;
 }
 
@@ -130,7 +131,18 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  let stop: () => Promise<boolean>;
+  // Signals are handled from the first moment: a SIGTERM while start-up still waits for Redis exits
+  // at once (nothing is in flight yet), and the exit hook stops an embedded Redis.
+  let stop: (() => Promise<boolean>) | undefined;
+  const shutdown = once(async () => {
+    logger.info('shutting down');
+    const clean = stop ? await stop() : true;
+    logger.info({ clean }, 'shut down');
+    process.exit(clean ? 0 : 1);
+  });
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+
   try {
     stop = await start(config, logger);
   } catch (err) {
@@ -138,14 +150,6 @@ async function main(): Promise<void> {
     else logger.fatal({ err }, 'start-up failed');
     process.exit(1);
   }
-  const shutdown = once(async () => {
-    logger.info('shutting down');
-    const clean = await stop();
-    logger.info({ clean }, 'shut down');
-    process.exit(clean ? 0 : 1);
-  });
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
 }
 
 await main();

@@ -24,7 +24,10 @@ export class LocalRedisUnavailableError extends Error {
 
 export interface LocalRedis {
   url: string;
+  /** SIGTERM, then waits for the exit (SIGKILL after a deadline). */
   stop(): Promise<void>;
+  /** SIGTERM without waiting, for exit paths that cannot await: redis-server still shuts down cleanly. */
+  kill(): void;
 }
 
 export interface LocalRedisOptions {
@@ -60,7 +63,7 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
   const url = `redis://127.0.0.1:${opts.port}`;
   if (await answersPing(url)) {
     opts.logger.info({ url }, 'REDIS_URL is unset; using the Redis already answering on the local default port');
-    return { url, stop: async () => undefined };
+    return { url, stop: async () => undefined, kill: () => undefined };
   }
   const probe = spawnSync(command, ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) throw new LocalRedisUnavailableError(`${command} was not found on PATH`);
@@ -91,6 +94,9 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
       await exited;
       clearTimeout(timer);
+    },
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
     },
   };
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori } from '../helpers/fake-mori.js';
 import { moriSign } from '../helpers/mori-signer.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
+import { freePort } from '../helpers/redis-server.js';
 import { startService } from '../helpers/service-process.js';
 import { FAST_RETRIES } from '../helpers/start-test-worker.js';
 
@@ -74,3 +76,21 @@ describe('on SIGTERM with a job in flight', () => {
     expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({ completed: 1, active: 0, waiting: 0, failed: 0 });
   });
 });
+
+describe('on SIGTERM while start-up still waits for Redis', () => {
+  it('exits at once, having said what it waits for', async () => {
+    const child = spawn(process.execPath, [inject('builtMain')], {
+      env: { PATH: process.env.PATH ?? '', ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, MORI_WEBHOOK_SECRET: TEST_SECRET, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    cleanups.push(async () => child.kill('SIGKILL'));
+    await eventually(() => output.includes('waiting for Redis to answer'), { timeoutMs: 15_000, what: 'the start-up to wait for Redis' });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('"clean":true');
+  });
+});
+

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors.js';
+import { sinkListSchema } from '../../src/sinks/sink-config.js';
 
 const root = join(import.meta.dirname, '../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -23,6 +24,14 @@ describe('the documentation stays in step with the code', () => {
 
   it.each(CONFIG_VARIABLES)('the README\'s configuration table names %s', (name) => {
     expect(readme).toMatch(new RegExp(`\\| [^|\\n]*\`${name}\``));
+  });
+
+  it('the README\'s sink example is a valid SINKS value', () => {
+    const section = readme.slice(readme.indexOf('## Sinks'));
+    const example = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    const parsed = sinkListSchema.safeParse(JSON.parse(example));
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data?.map((s) => s.type)).toEqual(['http', 'file', 'redis-stream', 'stdout']);
   });
 
   it('.env.example names no variable the service does not read', () => {

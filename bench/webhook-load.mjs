@@ -81,7 +81,7 @@ const redis = await redisUrl();
 const port = await freePort();
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const api = spawn('node', ['dist/main.js'], {
-  env: { ...process.env, ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis, REDIS_PREFIX: prefix, MORI_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn' },
+  env: { ...process.env, ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis, REDIS_PREFIX: prefix, MORI_WEBHOOK_SECRET: SECRET, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 children.push(api);

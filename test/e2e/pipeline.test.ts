@@ -15,6 +15,8 @@ import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.j
 const HTTP_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 interface Pipeline {
+  /** The environment both halves were started with, to start another worker like them. */
+  env: Record<string, string>;
   server: TestServer;
   worker: TestWorker;
   mori: FakeMori;
@@ -54,6 +56,7 @@ async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline
   const server = await buildTestServer({ ...shared, ROLE: 'api' });
   const worker = await startTestWorker(shared);
   running = {
+    env: shared,
     server,
     worker,
     mori,
@@ -116,6 +119,37 @@ describe('webhook → Redis → worker → sinks', () => {
     expect(p.lines()).toHaveLength(1);
     expect(p.capture.requests).toHaveLength(1);
     expect(p.mori.requestsFor(ORDER_ID)).toHaveLength(3);
+  });
+
+  it('delivers once when two workers race on events for the same state', async () => {
+    // One job at a time per worker, so the two workers certainly share the look-ups.
+    const p = await startPipeline({ WORKER_CONCURRENCY: '1' });
+    const second = await startTestWorker(p.env);
+    try {
+      const order = finalOrder(ORDER_ID);
+      p.mori.setOrder(order);
+      // Slow look-ups keep both workers busy with the same order at the same time.
+      p.mori.script(ORDER_ID, Array.from({ length: 10 }, () => ({ order, delayMs: 100 })));
+      const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => p.post(buildSampleEvent(order, 'current', `evt-race-${i}`))));
+      expect(codes).toEqual(Array(10).fill(200));
+      await eventually(async () => (await p.server.queue.getCompletedCount()) === 10, { what: 'ten look-ups' });
+      // Both workers did look-ups (each counts its own in its own registry).
+      for (const w of [p.worker, second]) {
+        expect(await w.metrics.registry.getSingleMetricAsString('mori_api_request_duration_seconds')).toMatch(/_count\{status="200"\} [1-9]/);
+      }
+      await eventually(() => p.lines().length === 1 && p.capture.requests.length === 1, { what: 'one delivery per sink' });
+      const deliveries = createDeliveriesQueue(p.server.producer, p.server.config.REDIS_PREFIX);
+      try {
+        await eventually(async () => (await deliveries.getCompletedCount()) === 2, { what: 'the two delivery jobs' });
+        expect(await deliveries.getJobCounts('waiting', 'active', 'delayed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+      } finally {
+        await deliveries.close();
+      }
+      expect(p.lines()).toHaveLength(1);
+      expect(p.capture.requests).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
   });
 
   it('waits out an order that is not final yet', async () => {

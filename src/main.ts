@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, LOCAL_REDIS_PORT, loadConfig, type Config } from './config.js';
 import { LocalRedisUnavailableError, startLocalRedis } from './dev/local-redis.js';
 import { buildServer } from './http/build-server.js';
@@ -92,7 +93,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
       onResponse: ({ status, seconds }) => metrics.moriLookupDuration.observe({ status }, seconds),
     });
     const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
-    const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger });
+    const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger, name: `${hostname()}:${process.pid}` });
     closers.push(
       { name: 'workers', close: () => workers.close() },
       { name: 'sinks', close: () => Promise.all(sinks.map((s) => s.close())) },

@@ -21,6 +21,8 @@ export interface WorkerDeps {
   sinks: readonly Sink[];
   metrics: Metrics;
   logger: Logger;
+  /** Stored on every job this process handles (Bull Board shows it), e.g. `host:pid`. */
+  name?: string;
 }
 
 export interface Workers {
@@ -35,6 +37,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
   const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
   const common = {
+    name: deps.name,
     connection: deps.connection,
     prefix: config.REDIS_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,

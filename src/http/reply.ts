@@ -54,7 +54,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(appError.statusCode).send(errorBody(appError));
   });
   app.setNotFoundHandler((request, reply) => {
-    const err = new AppError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    // The path is the client's text: cut it short, and never echo a query string (tokens live there).
+    const err = new AppError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`);
     return reply.code(err.statusCode).send(errorBody(err));
   });
 }

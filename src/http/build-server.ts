@@ -27,6 +27,8 @@ export interface ServerDeps {
   adminQueues?: Queue[];
 }
 
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** A hop count trusts that many proxies nearest to us (what Express and proxy-addr mean by a number). */
 function trustProxyOption(value: Config['TRUST_PROXY']): boolean | string[] | ((addr: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_addr, hop) => hop < value : value;
@@ -52,10 +54,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (request, reply) => {
     const w = request.webhook;
-    request.log.info(
+    const path = request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200);
+    // Probes and scrapes arrive every few seconds; at info they would bury the webhook lines.
+    const level = PROBE_PATHS.has(path) && reply.statusCode < 400 ? 'debug' : 'info';
+    request.log[level](
       {
         method: request.method,
-        path: request.routeOptions.url ?? request.url.split('?')[0],
+        path,
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
         ip: request.ip,

@@ -2,7 +2,7 @@
 # One image for every role (ROLE=api|worker|all). Build: docker build -t mori-webhook-receiver .
 
 # --- build: compile TypeScript with the dev dependencies ---
-FROM node:24-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +11,7 @@ COPY src ./src
 RUN npm run build
 
 # --- runtime: production dependencies only, non-root, tini as PID 1 ---
-FROM node:24-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 # tini forwards SIGTERM to Node and reaps zombies, so graceful shutdown works as PID 1.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \

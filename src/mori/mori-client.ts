@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import { Pool, type buildConnector } from 'undici';
 import { ORDER_ID_PATTERN } from '../webhook/event-schema.js';
-import { fullJitter, parseRetryAfter } from './backoff.js';
+import { fullJitter, parseRetryAfter } from '../outbound/backoff.js';
+import { describeRequestFailure, type RequestFailureKind } from '../outbound/describe-request-failure.js';
 import { moriErrorSchema, orderResponseSchema, type MoriOrder } from './order-schema.js';
 
 /**
@@ -20,14 +21,21 @@ export class MoriApiError extends Error {
   readonly moriCode: string | undefined;
   /** How long MORI asked us to wait (Retry-After), when it did. */
   readonly retryAfterMs: number | undefined;
+  /** For failures without an HTTP answer: timeout, refused, reset or network. */
+  readonly failure: RequestFailureKind | undefined;
 
-  constructor(kind: MoriErrorKind, message: string, opts: { status?: number; moriCode?: string; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: MoriErrorKind,
+    message: string,
+    opts: { status?: number; moriCode?: string; retryAfterMs?: number; failure?: RequestFailureKind; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = 'MoriApiError';
     this.kind = kind;
     this.status = opts.status;
     this.moriCode = opts.moriCode;
     this.retryAfterMs = opts.retryAfterMs;
+    this.failure = opts.failure;
   }
 }
 
@@ -46,6 +54,8 @@ export interface MoriClientOptions {
   retryAfterCapMs?: number;
   /** Keep-alive sockets to MORI per process. @defaultValue 16 */
   connections?: number;
+  /** TLS settings for the connection: a private CA in front of MORI, or a test server's certificate. */
+  connect?: buildConnector.BuildOptions;
   /** Called once per HTTP attempt, for the latency histogram: the status code, `timeout` or `network_error`. */
   onResponse?: (outcome: { status: string; seconds: number }) => void;
 }
@@ -55,23 +65,11 @@ export interface MoriClient {
   close(): Promise<void>;
 }
 
-/** An order is a few KiB; anything much larger is not an order, and is not read into memory. */
+/**
+ * An order is a few KiB; anything much larger is not an order, and undici stops reading it
+ * (`maxResponseSize`, enforced on HTTP/1.1 and, since undici 8.11, on HTTP/2).
+ */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-async function readBody(body: AsyncIterable<Buffer | string> & { destroy?: () => void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += buf.length;
-    if (size > MAX_BODY_BYTES) {
-      body.destroy?.();
-      throw new MoriApiError('invalid-response', `MORI's answer was larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function describeError(status: number, text: string): { message: string; moriCode?: string } {
   let json: unknown;
@@ -88,11 +86,6 @@ function describeError(status: number, text: string): { message: string; moriCod
   return { message: `MORI answered ${status}${detail ? ` ${detail}` : ''}${field}`, moriCode: e.code };
 }
 
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: string; code?: string };
-  return e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT';
-}
-
 /**
  * The MORI API client: one pooled keep-alive connection set per process. `getOrder` validates the
  * id before it reaches a URL, validates the answer with zod (keeping every field), and classifies
@@ -101,7 +94,17 @@ function isTimeout(err: unknown): boolean {
 export function createMoriClient(opts: MoriClientOptions): MoriClient {
   const base = new URL(opts.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
-  const pool = new Pool(base.origin, { connections: opts.connections ?? 16, keepAliveTimeout: 30_000 });
+  // HTTP/1.1 only (undici 8 would negotiate HTTP/2 over TLS by default): MORI documents a plain
+  // REST API, and our budget allows at most ~17 look-ups a second (docs/mori-api.md, "Auth and
+  // rate limits"), which a few keep-alive sockets carry; HTTP/1.1 keeps undici's oldest, best-worn
+  // timeout and size checks on the path to MORI (docs/decisions.md, "HTTP/2").
+  const pool = new Pool(base.origin, {
+    connections: opts.connections ?? 16,
+    keepAliveTimeout: 30_000,
+    allowH2: false,
+    maxResponseSize: MAX_BODY_BYTES,
+    ...(opts.connect ? { connect: opts.connect } : {}),
+  });
   const quickRetries = opts.quickRetries ?? 2;
   const quickBase = opts.quickRetryBaseMs ?? 250;
   const quickCap = opts.quickRetryCapMs ?? 2000;
@@ -112,6 +115,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
     try {
       res = await pool.request({
         method: 'GET',
@@ -121,19 +125,15 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
       });
+      text = await res.body.text();
     } catch (err) {
-      const timeout = isTimeout(err);
-      report({ status: timeout ? 'timeout' : 'network_error', seconds: seconds() });
-      const why = timeout ? `timed out after ${opts.timeoutMs} ms` : `failed: ${(err as { code?: string }).code ?? (err as Error).message}`;
-      throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, { cause: err });
-    }
-    let text: string;
-    try {
-      text = await readBody(res.body);
-    } catch (err) {
-      report({ status: isTimeout(err) ? 'timeout' : 'network_error', seconds: seconds() });
-      if (err instanceof MoriApiError) throw err;
-      throw new MoriApiError('retryable', `MORI look-up of order ${orderId}: the answer broke off`, { cause: err });
+      const failure = describeRequestFailure(err);
+      report({ status: failure.kind === 'timeout' ? 'timeout' : 'network_error', seconds: seconds() });
+      if (failure.kind === 'too-large') {
+        throw new MoriApiError('invalid-response', `MORI's answer for order ${orderId} was larger than ${MAX_BODY_BYTES} bytes`, { cause: err });
+      }
+      const why = failure.kind === 'timeout' ? `timed out after ${opts.timeoutMs} ms` : `failed: ${failure.kind} (${failure.detail})`;
+      throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, { cause: err, failure: failure.kind });
     }
     const status = res.statusCode;
     report({ status: String(status), seconds: seconds() });

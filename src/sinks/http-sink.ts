@@ -1,13 +1,17 @@
 import { Webhook } from 'standardwebhooks';
-import { Agent } from 'undici';
-import { parseRetryAfter } from '../mori/backoff.js';
+import { Agent, type buildConnector } from 'undici';
+import { describeRequestFailure } from '../outbound/describe-request-failure.js';
+import { parseRetryAfter } from '../outbound/backoff.js';
 import type { SinkConfig } from './sink-config.js';
 import { SinkError, type DeliveryEnvelope, type Sink } from './sink.js';
 
-type HttpSinkConfig = Extract<SinkConfig, { type: 'http' }>;
+export type HttpSinkConfig = Extract<SinkConfig, { type: 'http' }>;
 
 /** The longest Retry-After a receiver may impose before we fall back to our own backoff. */
 const RETRY_AFTER_CAP_MS = 3600_000;
+
+/** A receiver's answer is never read, only drained; this much is drained before we hang up. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /** The URL as it may appear in messages: no credentials, no query string (tokens live there). */
 function safeUrl(url: URL): string {
@@ -21,10 +25,12 @@ function safeUrl(url: URL): string {
  * is the delivery id on every attempt, so the receiver can dedupe. Redirects are not followed
  * (a 3xx is a failure), which keeps a receiver from steering us to another address.
  */
-export function createHttpSink(config: HttpSinkConfig): Sink {
+export function createHttpSink(config: HttpSinkConfig, connect?: buildConnector.BuildOptions): Sink {
   const url = new URL(config.url);
   const signer = config.secret ? new Webhook(config.secret) : undefined;
-  const agent = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
+  // HTTP/1.1 unless the sink asks for HTTP/2 (undici 8 would otherwise negotiate it over TLS for
+  // every receiver): docs/decisions.md, "HTTP/2".
+  const agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, allowH2: config.http2, ...(connect ? { connect } : {}) });
   const where = `sink "${config.name}" (${safeUrl(url)})`;
 
   return {
@@ -54,12 +60,13 @@ export function createHttpSink(config: HttpSinkConfig): Sink {
           bodyTimeout: config.timeoutMs,
         });
       } catch (err) {
-        const e = err as { name?: string; code?: string; message?: string };
-        const why = e.name === 'TimeoutError' || e.code?.endsWith('_TIMEOUT') ? `timed out after ${config.timeoutMs} ms` : `failed: ${e.code ?? e.message}`;
+        const failure = describeRequestFailure(err);
+        const why = failure.kind === 'timeout' ? `timed out after ${config.timeoutMs} ms` : `failed: ${failure.kind} (${failure.detail})`;
         throw new SinkError(config.name, `${where} ${why}`, { cause: err });
       }
-      // Always drain the body so the keep-alive socket can be reused.
-      await res.body.dump();
+      // Drain the body so the keep-alive socket can be reused; past DRAIN_LIMIT_BYTES undici closes
+      // the connection instead of reading more (HTTP/1.1 and HTTP/2 alike).
+      await res.body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
       if (res.statusCode >= 200 && res.statusCode < 300) return;
       throw new SinkError(config.name, `${where} answered ${res.statusCode}`, {
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now(), RETRY_AFTER_CAP_MS),

@@ -39,6 +39,8 @@ const httpSink = z
       .optional(),
     /** Standard Webhooks advises senders to wait 15–30 s; 10 s keeps a stuck receiver from holding workers. */
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Offer HTTP/2 when the receiver's TLS endpoint supports it; HTTP/1.1 otherwise (docs/decisions.md, "HTTP/2"). */
+    http2: z.boolean().default(false),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { DelayedError, RateLimitError, UnrecoverableError, type Job, type Queue 
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
-import { fullJitter } from '../mori/backoff.js';
+import { fullJitter } from '../outbound/backoff.js';
 import { MoriApiError, type MoriClient } from '../mori/mori-client.js';
 import { isFinal } from '../mori/order-schema.js';
 import { DELIVER_JOB, deliveryJobId, type DeliveryJobData, type EventJobData } from '../queues.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { fullJitter } from '../mori/backoff.js';
+import { fullJitter } from '../outbound/backoff.js';
 import { MORI_BACKOFF, SINK_BACKOFF } from '../queues.js';
 
 type DelayConfig = Pick<Config, 'MORI_RETRY_BASE_MS' | 'MORI_RETRY_MAX_DELAY_MS' | 'SINK_RETRY_BASE_MS' | 'SINK_RETRY_MAX_DELAY_MS'>;

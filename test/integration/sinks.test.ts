@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createFileSink } from '../../src/sinks/file-sink.js';
-import { createHttpSink } from '../../src/sinks/http-sink.js';
+import { createHttpSink, type HttpSinkConfig } from '../../src/sinks/http-sink.js';
+import { sinkConfigSchema } from '../../src/sinks/sink-config.js';
 import { createRedisStreamSink } from '../../src/sinks/redis-stream-sink.js';
 import type { DeliveryEnvelope, Sink } from '../../src/sinks/sink.js';
 import { SinkError } from '../../src/sinks/sink.js';
@@ -26,6 +27,11 @@ function envelope(n = 1): DeliveryEnvelope {
     order: finalOrder(`100000000000000000${n % 10}`, 'aiDetection'),
     event: { eventId: `e-${n}`, eventType: 'order.aiDetection.completed', occurredAt: null, receivedAt: '2026-03-12T10:05:01.000Z' },
   });
+}
+
+/** An http sink from a definition as SINKS would hold it, defaults applied by the schema. */
+function httpSink(definition: Record<string, unknown>): Sink {
+  return createHttpSink(sinkConfigSchema.parse({ type: 'http', ...definition }) as HttpSinkConfig);
 }
 
 async function failure(p: Promise<unknown>): Promise<SinkError> {
@@ -50,7 +56,7 @@ describe('http sink', () => {
   });
 
   it('POSTs the envelope signed per Standard Webhooks, verifiable with the standardwebhooks package', async () => {
-    sink = createHttpSink({ type: 'http', name: 'crm', url: `${capture.url}?token=abc`, secret: SECRET, headers: { 'x-team': 'images' }, timeoutMs: 2000 });
+    sink = httpSink({ name: 'crm', url: `${capture.url}?token=abc`, secret: SECRET, headers: { 'x-team': 'images' }, timeoutMs: 2000 });
     const env = envelope();
     await sink.deliver(env);
     const [req] = capture.requests;
@@ -61,7 +67,7 @@ describe('http sink', () => {
   });
 
   it('signs afresh at every attempt and keeps webhook-id', async () => {
-    sink = createHttpSink({ type: 'http', name: 'crm', url: capture.url, secret: SECRET, timeoutMs: 2000 });
+    sink = httpSink({ name: 'crm', url: capture.url, secret: SECRET, timeoutMs: 2000 });
     const env = envelope();
     await sink.deliver(env);
     const firstSecond = Math.floor(Date.now() / 1000);
@@ -75,14 +81,14 @@ describe('http sink', () => {
   });
 
   it('sends webhook-id and webhook-timestamp without a secret, but no signature', async () => {
-    sink = createHttpSink({ type: 'http', name: 'plain', url: capture.url, timeoutMs: 2000 });
+    sink = httpSink({ name: 'plain', url: capture.url, timeoutMs: 2000 });
     await sink.deliver(envelope());
     expect(capture.requests[0]!.headers['webhook-id']).toBeDefined();
     expect(capture.requests[0]!.headers['webhook-signature']).toBeUndefined();
   });
 
   it('fails on a 5xx, with the Retry-After, and never names the secret or the query string', async () => {
-    sink = createHttpSink({ type: 'http', name: 'crm', url: `${capture.url}?token=hunter2`, secret: SECRET, timeoutMs: 2000 });
+    sink = httpSink({ name: 'crm', url: `${capture.url}?token=hunter2`, secret: SECRET, timeoutMs: 2000 });
     capture.script([{ status: 503, retryAfter: '30' }]);
     const err = await failure(sink.deliver(envelope()));
     expect(err).toMatchObject({ sink: 'crm', retryAfterMs: 30_000 });
@@ -94,7 +100,7 @@ describe('http sink', () => {
   it('treats a redirect as a failure and does not follow it', async () => {
     const other = await startCaptureServer();
     try {
-      sink = createHttpSink({ type: 'http', name: 'crm', url: capture.url, timeoutMs: 2000 });
+      sink = httpSink({ name: 'crm', url: capture.url, timeoutMs: 2000 });
       capture.script([{ status: 307, location: other.url }]);
       expect((await failure(sink.deliver(envelope()))).message).toContain('307');
       expect(other.requests).toHaveLength(0);
@@ -104,7 +110,7 @@ describe('http sink', () => {
   });
 
   it('times out a receiver that does not answer', async () => {
-    sink = createHttpSink({ type: 'http', name: 'slow', url: capture.url, timeoutMs: 200 });
+    sink = httpSink({ name: 'slow', url: capture.url, timeoutMs: 200 });
     capture.script([{ status: 200, delayMs: 2000 }]);
     expect((await failure(sink.deliver(envelope()))).message).toContain('timed out');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitter, parseRetryAfter } from '../../src/mori/backoff.js';
+import { fullJitter, parseRetryAfter } from '../../src/outbound/backoff.js';
 import { MORI_BACKOFF, SINK_BACKOFF } from '../../src/queues.js';
 import { createRetryDelay } from '../../src/worker/retry-delay.js';
 

@@ -63,12 +63,14 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
+  const engines: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
   const stages = dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
-  it('builds in one stage and runs from a slim Node LTS in another', () => {
+  it('builds in one stage and runs from a slim Node of the newest supported line in another', () => {
     expect(stages).toHaveLength(2);
-    for (const from of stages) expect(from).toMatch(/^FROM node:(22|24)-[a-z]+-slim /);
+    const newest = Math.max(...[...engines.matchAll(/(\d+)\.\d+\.\d+/g)].map((m) => Number(m[1])));
+    for (const from of stages) expect(from).toMatch(new RegExp(`^FROM node:${newest}-[a-z]+-slim `));
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
   });
 

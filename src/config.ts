@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
 /** Every role runs the same program; ROLE picks which halves start (CONTRACT.md B, "Running it"). */
@@ -26,6 +27,14 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, 'expected a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+
+/** A share in (0, 1]. */
+const fraction = z
+  .string()
+  .trim()
+  .regex(/^(0?\.\d+|1(\.0+)?|0*1)$/, 'expected a number greater than 0 and at most 1, e.g. 0.5')
+  .transform(Number)
+  .pipe(z.number().gt(0, 'must be greater than 0').max(1));
 
 const bool = z
   .string()
@@ -98,9 +107,21 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(20),
   /** MORI recommends a 30 s client timeout (CONTRACT.md A). */
   MORI_TIMEOUT_MS: int(100).default(30 * SECOND_MS),
-  /** Outbound look-ups per window, shared by every worker through BullMQ's global limiter. */
-  MORI_RATE_LIMIT_MAX: int(1).default(10),
-  MORI_RATE_LIMIT_WINDOW_MS: int(1).default(SECOND_MS),
+  /** `v3` is MORI's current order detail; `v2` is deprecated, kept for accounts that need it. */
+  MORI_API_VERSION: z.enum(['v3', 'v2']).default('v3'),
+  /**
+   * The account's plan sets MORI's request limit, shared by everything that uses the API key
+   * (docs/mori-api.md, "Auth and rate limits"); MORI_RATE_LIMIT_PER_MINUTE overrides it (a
+   * negotiated Enterprise limit).
+   */
+  MORI_PLAN: z.enum(Object.keys(PLAN_LIMITS_PER_MINUTE) as [MoriPlan, ...MoriPlan[]]).default('free'),
+  MORI_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).optional(),
+  /** The share of the plan's limit this service may spend, across every worker; the customer's own application keeps the rest. */
+  MORI_BUDGET_SHARE: fraction.default(0.5),
+  /** The length of MORI's rate window: one minute. Shorter only to compress time in tests and benchmarks. */
+  MORI_RATE_LIMIT_WINDOW_MS: int(100).default(MINUTE_MS),
+  /** A spent quota (USAGE_LIMIT_EXCEEDED, ...) pauses every worker's look-ups this long at a time; events wait. */
+  MORI_QUOTA_PAUSE_MS: int(1000).default(10 * MINUTE_MS),
   /** MORI look-up failures (network, timeout, 429, 5xx): contract minimum is 1 h. */
   MORI_RETRY_BUDGET_MS: int(0).default(6 * HOUR_MS),
   MORI_RETRY_BASE_MS: int(1).default(2 * SECOND_MS),

@@ -16,3 +16,8 @@ export function deliveredKey(prefix: string, sink: string, deliveryId: string): 
 export function newestDeliveredKey(prefix: string, sink: string, orderId: string): string {
   return `${prefix}:newest:${sink}:${orderId}`;
 }
+
+/** The shared MORI look-up budget's state (current rate, last decrease and increase). */
+export function lookupBudgetKey(prefix: string): string {
+  return `${prefix}:mori-budget`;
+}

@@ -6,10 +6,10 @@ import { closeAll, once, type Closer } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createQueueMetricsCollector } from './queue-metrics.js';
-import { createMoriClient } from './mori/mori-client.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } from './redis.js';
 import { createSinks } from './sinks/create-sinks.js';
+import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
 import { startWorkers } from './worker/start-workers.js';
 
 /** How often start-up says it is still waiting for Redis. */
@@ -83,15 +83,11 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   const server = await buildServer({ config, logger, metrics, queue, redis: producer, rateLimitRedis, collectMetrics, adminQueues: queues });
   closers.push({ name: 'http server', close: () => server.close() });
 
-  if (config.runsWorker) {
+  const token = config.MORI_API_TOKEN;
+  if (config.runsWorker && token !== undefined) {
     const connection = connect('worker', 'worker');
     const plain = connect('plain', 'plain');
-    const mori = createMoriClient({
-      baseUrl: config.MORI_API_BASE_URL,
-      token: config.MORI_API_TOKEN as string,
-      timeoutMs: config.MORI_TIMEOUT_MS,
-      onResponse: ({ status, seconds }) => metrics.moriLookupDuration.observe({ status }, seconds),
-    });
+    const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: token }, metrics, logger);
     const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
     const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger, name: `${hostname()}:${process.pid}` });
     closers.push(

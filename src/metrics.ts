@@ -37,9 +37,38 @@ export function createMetrics() {
     }),
     moriLookupDuration: new Histogram({
       name: 'mori_api_request_duration_seconds',
-      help: 'MORI order look-ups (GET /api/v2/orders/{id}) by HTTP status, or timeout / network_error',
+      help: 'MORI API calls by HTTP status, or timeout / network_error',
       labelNames: ['status'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    moriCalls: new Counter({
+      name: 'mori_api_calls_total',
+      help: 'Every call made to MORI, spent from the account\'s shared budget: by purpose (lookup, recheck, retry, refresh), endpoint and HTTP status (or timeout / network_error)',
+      labelNames: ['purpose', 'endpoint', 'status'] as const,
+      registers: [registry],
+    }),
+    moriRateLimited: new Counter({
+      name: 'mori_api_rate_limited_total',
+      help: 'MORI answers of RATE_LIMIT_EXCEEDED: each halves the shared look-up rate (at most once per window)',
+      registers: [registry],
+    }),
+    moriQuotaExhausted: new Counter({
+      name: 'mori_api_quota_exhausted_total',
+      help: 'MORI answers saying the plan\'s usage is spent (USAGE_LIMIT_EXCEEDED, USAGE_NOT_ENOUGH, PLAN_LIMIT_EXCEEDED), by code; look-ups pause, events wait',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    moriDeprecations: new Counter({
+      name: 'mori_api_deprecation_notices_total',
+      help: 'MORI answers carrying Deprecation or Sunset headers, by endpoint: plan the move before the endpoint answers 410',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+    }),
+    moriBudgetRate: new Gauge({
+      name: 'mori_api_budget_calls_per_window',
+      help: 'Look-ups per MORI rate window the workers may make now (the shared budget after any slow-down), and the ceiling',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     moriAuthFailures: new Counter({

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type DefaultJobOptions } from 'bullmq';
+import type { EventGeneration } from './orders/order-status.js';
+import type { EventSource } from './sinks/sink.js';
 import type { Redis } from './redis.js';
 
 /**
@@ -12,8 +14,6 @@ export const DELIVERIES_QUEUE = 'mori-deliveries';
 export const FETCH_ORDER_JOB = 'fetch-order';
 export const DELIVER_JOB = 'deliver';
 
-/** `manual`: queued by the enqueue-order command, not by a webhook. */
-export type EventGeneration = 'current' | 'legacy' | 'manual';
 
 /** What a fetch job carries: ids and times only. Presigned URLs from the body never enter Redis. */
 export interface EventJobData {
@@ -28,6 +28,8 @@ export interface EventJobData {
   /** Set by the worker: when the order was first seen not final (start of the pending budget). */
   pendingSince?: number;
   pendingChecks?: number;
+  /** Set by the worker when the job goes round again: MORI calls this job made so far. */
+  moriCalls?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface DeliveryJobData {
   order: Record<string, unknown>;
   /** When the order snapshot was read from MORI (epoch ms); its presigned URLs age from then. */
   fetchedAt: number;
-  event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string };
+  event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string; source?: EventSource };
   /** Set by the worker: when this sink started failing (start of the sink retry budget). */
   failingSince?: number;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../config.js';
 import { FETCH_ORDER_JOB, newEventJobId, type EventJobData } from '../queues.js';
-import { ORDER_ID_PATTERN } from '../webhook/event-schema.js';
+import { ORDER_ID_PATTERN } from '../orders/order-id.js';
 import { UsageError, type CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 

@@ -1,17 +1,20 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { ORDER_ID_PATTERN } from '../webhook/event-schema.js';
-import { ORDER_TYPES } from '../sinks/sink-config.js';
+import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from '../mori/lookup-budget.js';
+import { ORDER_ID_PATTERN } from '../orders/order-id.js';
+import { ORDER_TYPES } from '../orders/order-status.js';
 import { UsageError, type CliContext } from './io.js';
-import { buildSampleEvent, buildSampleOrder, orderTypeFor, randomOrderId, type OrderType } from './sample-orders.js';
+import { buildSampleEvent, buildSampleOrder, orderTypeFor, outcomeForFileName, randomOrderId, type OrderType, type SampleOutcome } from './sample-orders.js';
 
 export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--token T] [--finish-after SECONDS]
-          [--webhook-url URL --secret S] [--create-every SECONDS]
-  A local MORI API simulator. Serves GET /api/v2/orders/{id} for any id (type chosen from the id,
-  inProgress until --finish-after seconds after first seen, then complete), and
+          [--webhook-url URL --secret S] [--create-every SECONDS] [--plan free|pro|enterprise]
+  A local MORI API simulator. Serves GET /api/v3/orders/{id} and /api/v2/orders/{id} for any id
+  (type chosen from the id, inProgress until --finish-after seconds after first seen, then
+  complete); with --plan, answers 429 RATE_LIMIT_EXCEEDED over the plan's requests a minute; and
   POST /api/v2/orders/webhooks to register a webhook (answers a new whsec_ secret once).
-  POST /simulate/orders {"type":"aiDetection","failed":false} creates an order; when it finishes,
+  POST /simulate/orders {"type":"aiDetection","fileName":"cat_ai.png"} creates an order, its outcome
+  chosen by the file name as in MORI's test mode (_fail, _detected, _undetected, _ai, _human); when it finishes,
   the simulator sends the signed event to every registered webhook and to --webhook-url, retrying
   like MORI (after 1, 2 and 4 s). --create-every creates one order every N seconds (the demo).`;
 
@@ -19,9 +22,12 @@ export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--tok
 const MORI_RETRY_DELAYS_MS = [1000, 2000, 4000];
 
 interface SimOrder {
-  order: Record<string, unknown>;
+  orderId: string;
+  type: OrderType;
+  status: 'inProgress' | 'complete' | 'failed';
+  createdAt: Date;
   finishesAt: number;
-  failed: boolean;
+  outcome: SampleOutcome;
   announced: boolean;
 }
 
@@ -33,13 +39,17 @@ interface Webhook {
 export interface MockMoriOptions {
   token?: string;
   finishAfterMs: number;
+  /** Requests allowed per window (a sliding window over every /api/ call); unlimited when unset. */
+  rateLimit?: { max: number; windowMs: number };
   webhooks?: Webhook[];
   log?: (line: string) => void;
 }
 
 export interface MockMori {
   server: Server;
-  createOrder(type?: OrderType, failed?: boolean): Record<string, unknown>;
+  createOrder(type?: OrderType, outcome?: SampleOutcome): Record<string, unknown>;
+  /** Every /api/ request served, and how many of them were answered 429. */
+  stats: { requests: number; rateLimited: number };
   close(): Promise<void>;
 }
 
@@ -95,48 +105,56 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     if ((status < 200 || status >= 300) && delay !== undefined) later(delay, () => void deliver(hook, body, attempt + 1));
   }
 
-  function track(orderId: string, type?: OrderType, failed = false): SimOrder {
+  function track(orderId: string, type?: OrderType, outcome: SampleOutcome = {}): SimOrder {
     let sim = orders.get(orderId);
     if (!sim) {
-      const createdAt = new Date();
       sim = {
-        order: buildSampleOrder(orderId, { type: type ?? orderTypeFor(orderId), status: 'inProgress', createdAt, updatedAt: createdAt }),
+        orderId,
+        type: type ?? orderTypeFor(orderId),
+        status: 'inProgress',
+        createdAt: new Date(),
         finishesAt: Date.now() + opts.finishAfterMs,
-        failed,
+        outcome,
         announced: false,
       };
       orders.set(orderId, sim);
     }
+    if (sim.status === 'inProgress' && Date.now() >= sim.finishesAt) sim.status = sim.outcome.failed ? 'failed' : 'complete';
     return sim;
   }
 
-  function current(sim: SimOrder): Record<string, unknown> {
-    if (sim.order.status === 'inProgress' && Date.now() >= sim.finishesAt) {
-      sim.order = buildSampleOrder(String(sim.order.orderId), {
-        type: sim.order.type as OrderType,
-        status: sim.failed ? 'failed' : 'complete',
-        createdAt: new Date(String(sim.order.createdAt)),
-        updatedAt: new Date(sim.finishesAt),
-      });
-    }
-    return sim.order;
+  function render(sim: SimOrder, apiVersion: 'v2' | 'v3' = 'v3'): Record<string, unknown> {
+    const updatedAt = sim.status === 'inProgress' ? sim.createdAt : new Date(sim.finishesAt);
+    return buildSampleOrder(sim.orderId, { type: sim.type, status: sim.status, createdAt: sim.createdAt, updatedAt, outcome: sim.outcome, apiVersion });
   }
 
   function announceWhenFinished(sim: SimOrder): void {
     later(Math.max(0, sim.finishesAt - Date.now()), () => {
       if (sim.announced) return;
       sim.announced = true;
-      const body = JSON.stringify(buildSampleEvent(current(sim)));
+      const body = JSON.stringify(buildSampleEvent(render(track(sim.orderId))));
       for (const hook of webhooks) void deliver(hook, body);
     });
   }
 
-  const createOrder = (type?: OrderType, failed = false) => {
-    const sim = track(randomOrderId(), type, failed);
+  const createOrder = (type?: OrderType, outcome: SampleOutcome = {}) => {
+    const sim = track(randomOrderId(), type, outcome);
     announceWhenFinished(sim);
-    log(`order ${String(sim.order.orderId)} (${String(sim.order.type)}) created; finishes in ${opts.finishAfterMs} ms`);
-    return sim.order;
+    log(`order ${sim.orderId} (${sim.type}) created; finishes in ${opts.finishAfterMs} ms`);
+    return render(sim);
   };
+
+  const stats = { requests: 0, rateLimited: 0 };
+  const recent: number[] = [];
+  /** MORI's answer over the plan's limit: 429 RATE_LIMIT_EXCEEDED, no Retry-After (docs/mori-api.md). */
+  function overLimit(): boolean {
+    if (!opts.rateLimit) return false;
+    const now = Date.now();
+    while (recent.length > 0 && recent[0]! <= now - opts.rateLimit.windowMs) recent.shift();
+    if (recent.length >= opts.rateLimit.max) return true;
+    recent.push(now);
+    return false;
+  }
 
   const server = createServer(async (req, res) => {
     try {
@@ -145,11 +163,21 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       const authorized = auth.startsWith('Bearer ') && (opts.token === undefined || auth === `Bearer ${opts.token}`);
       if (url.pathname.startsWith('/api/') && !authorized) return moriError(res, 401, 'UNAUTHORIZED', 'Invalid or missing API token');
 
-      const orderMatch = /^\/api\/v2\/orders\/([^/]+)$/.exec(url.pathname);
+      if (url.pathname.startsWith('/api/')) {
+        stats.requests += 1;
+        if (overLimit()) {
+          stats.rateLimited += 1;
+          log(`${req.method} ${url.pathname}: 429 RATE_LIMIT_EXCEEDED`);
+          return json(res, 429, { code: 'RATE_LIMIT_EXCEEDED' });
+        }
+      }
+      const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && orderMatch) {
-        const id = decodeURIComponent(orderMatch[1] ?? '');
-        if (!ORDER_ID_PATTERN.test(id)) return moriError(res, 400, 'INVALID_ORDER_ID', 'Invalid order id');
-        return json(res, 200, { data: current(track(id)) });
+        const id = decodeURIComponent(orderMatch[2] ?? '');
+        if (!ORDER_ID_PATTERN.test(id)) return moriError(res, 400, 'VALIDATION_FAILED', 'Invalid order id');
+        const sim = track(id);
+        log(`GET ${url.pathname}: ${sim.status}`);
+        return json(res, 200, { data: render(sim, orderMatch[1] as 'v2' | 'v3') });
       }
       if (req.method === 'POST' && url.pathname === '/api/v2/orders/webhooks') {
         const body = await readJson(req);
@@ -161,7 +189,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       if (req.method === 'POST' && url.pathname === '/simulate/orders') {
         const body = await readJson(req);
         const type = (ORDER_TYPES as readonly string[]).includes(String(body.type)) ? (body.type as OrderType) : undefined;
-        return json(res, 201, { data: createOrder(type, body.failed === true) });
+        const outcome = typeof body.fileName === 'string' ? outcomeForFileName(body.fileName) : {};
+        return json(res, 201, { data: createOrder(type, body.failed === true ? { ...outcome, failed: true } : outcome) });
       }
       return moriError(res, 404, 'NOT_FOUND', 'Not found');
     } catch (err) {
@@ -172,6 +201,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
   return {
     server,
     createOrder,
+    stats,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
@@ -191,14 +221,18 @@ export async function mockMori(ctx: CliContext, signal: AbortSignal): Promise<nu
       'webhook-url': { type: 'string' },
       secret: { type: 'string' },
       'create-every': { type: 'string' },
+      plan: { type: 'string' },
     },
   });
+  const plan = values.plan;
+  if (plan !== undefined && !(plan in PLAN_LIMITS_PER_MINUTE)) throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS_PER_MINUTE).join(', ')}`);
   if (values['webhook-url'] && !values.secret) throw new UsageError('--webhook-url needs --secret (the secret the receiver verifies with)');
   const finishAfter = Number(values['finish-after']);
   if (!Number.isFinite(finishAfter) || finishAfter < 0) throw new UsageError('--finish-after must be a number of seconds');
   const sim = createMockMori({
     token: values.token,
     finishAfterMs: finishAfter * 1000,
+    ...(plan ? { rateLimit: { max: PLAN_LIMITS_PER_MINUTE[plan as MoriPlan], windowMs: 60_000 } } : {}),
     webhooks: values['webhook-url'] && values.secret ? [{ url: values['webhook-url'], secret: values.secret }] : [],
     log: ctx.out,
   });

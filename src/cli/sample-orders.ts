@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ORDER_TYPES } from '../sinks/sink-config.js';
+import { ORDER_TYPES } from '../orders/order-status.js';
+import { verdictFor } from '../orders/summary.js';
 
 export type OrderType = (typeof ORDER_TYPES)[number];
 export type Generation = 'current' | 'legacy';
@@ -36,24 +37,71 @@ function presigned(base: string, orderId: string, name: string): string {
   return `${base}/files/${orderId}/${name}?X-Amz-Expires=3600&X-Amz-Signature=${randomUUID().replace(/-/g, '')}`;
 }
 
-/** Type-specific fields MORI documents for each order type (CONTRACT.md A, "Fetching an order"). */
-function typeFields(type: OrderType, orderId: string, fileBase: string): Record<string, unknown> {
+/**
+ * The outcome a test-mode order gets from its file name's suffix (docs/mori-api.md, "Test mode"):
+ * `_fail` fails, `_detected` / `_undetected` set an extract's result, `_ai` / `_human` an AI
+ * detection's probability (0.98 / 0.02).
+ */
+export interface SampleOutcome {
+  failed?: boolean;
+  detected?: boolean;
+  probability?: number;
+}
+
+export function outcomeForFileName(fileName: string): SampleOutcome {
+  const stem = fileName.replace(/\.[^.]*$/, '');
+  if (stem.endsWith('_fail')) return { failed: true };
+  if (stem.endsWith('_undetected')) return { detected: false };
+  if (stem.endsWith('_detected')) return { detected: true };
+  if (stem.endsWith('_ai')) return { probability: 0.98 };
+  if (stem.endsWith('_human')) return { probability: 0.02 };
+  return {};
+}
+
+/** v3's per-type `result` (docs/mori-api.md, "Reading orders"). */
+function v3Result(type: OrderType, orderId: string, fileBase: string, outcome: SampleOutcome): Record<string, unknown> {
   switch (type) {
     case 'antiAi':
-      return { options: { strength: 'medium' } };
+      return { outputFiles: [{ fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0` }] };
     case 'watermarkEmbed':
-      return { watermarkTexts: ['© MORI demo'], options: { strength: 'high' } };
-    case 'watermarkExtract':
-      return { extractedWatermarkText: '© MORI demo', statusCode: 'detected' };
+      return { outputFiles: [{ fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0`, watermarkText: '© MORI demo' }] };
+    case 'watermarkExtract': {
+      const detected = outcome.detected ?? true;
+      return { detectionStatus: detected ? 'detected' : 'undetected', watermarkText: detected ? '© MORI demo' : null, reportSupported: false, reports: [] };
+    }
     case 'aiDetection': {
-      const probability = 0.82;
+      const probability = outcome.probability ?? 0.82;
+      return {
+        verdict: verdictFor(probability),
+        probability,
+        options: { generateHeatmap: true, generateOverlay: true, generateThumbnail: true },
+        originalImageUrl: presigned(fileBase, orderId, 'original.png'),
+        heatmapUrl: presigned(fileBase, orderId, 'heatmap.png'),
+        overlayUrl: presigned(fileBase, orderId, 'overlay.png'),
+      };
+    }
+  }
+}
+
+/** v2's flat type-specific fields. */
+function v2Fields(type: OrderType, orderId: string, fileBase: string, outcome: SampleOutcome): Record<string, unknown> {
+  switch (type) {
+    case 'antiAi':
+      return {};
+    case 'watermarkEmbed':
+      return { watermarks: ['© MORI demo'] };
+    case 'watermarkExtract': {
+      const detected = outcome.detected ?? true;
+      return { statusCode: detected ? 'detected' : 'undetected', watermarkText: detected ? '© MORI demo' : null };
+    }
+    case 'aiDetection': {
+      const probability = outcome.probability ?? 0.82;
       return {
         originalImageUrl: presigned(fileBase, orderId, 'original.png'),
         probability,
-        statusCode: 'likely_ai',
-        heatmapImageUrl: presigned(fileBase, orderId, 'heatmap.png'),
-        overlayImageUrl: presigned(fileBase, orderId, 'overlay.png'),
-        options: { heatmap: true },
+        statusCode: verdictFor(probability),
+        heatmapUrl: presigned(fileBase, orderId, 'heatmap.png'),
+        overlayUrl: presigned(fileBase, orderId, 'overlay.png'),
       };
     }
   }
@@ -65,27 +113,43 @@ export interface SampleOrderOptions {
   createdAt?: Date;
   updatedAt?: Date;
   fileBase?: string;
+  /** The detail's shape: v3 (current) or v2 (deprecated). @defaultValue 'v3' */
+  apiVersion?: 'v2' | 'v3';
+  outcome?: SampleOutcome;
 }
 
-/** The `data` object of GET /api/v2/orders/{id}, as MORI serves it for each order type. */
+const RETENTION_DAYS = 7;
+
+/** The `data` object of GET /api/{v3,v2}/orders/{id}, as MORI serves it for each order type. */
 export function buildSampleOrder(orderId: string, opts: SampleOrderOptions = {}): Record<string, unknown> {
   const type = opts.type ?? orderTypeFor(orderId);
   const status = opts.status ?? 'complete';
   const createdAt = opts.createdAt ?? new Date(Date.now() - 60_000);
   const updatedAt = opts.updatedAt ?? new Date();
   const fileBase = opts.fileBase ?? 'https://files.example.invalid';
-  return {
+  const outcome = opts.outcome ?? {};
+  const errors = status === 'failed' ? { errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' } : null;
+  const common = {
     type,
     orderId,
-    channel: 'api',
-    thumbnailImageUrl: status === 'expired' ? null : presigned(fileBase, orderId, 'thumbnail.png'),
-    status,
     orderName: `${type}_${createdAt.toISOString().slice(0, 10)}`,
-    fileCount: 3,
+    channel: 'api',
+    status,
     createdAt: createdAt.toISOString(),
     updatedAt: updatedAt.toISOString(),
-    errors: status === 'failed' ? { message: 'The image could not be processed', code: 'PROCESSING_FAILED' } : null,
-    ...(status === 'complete' ? typeFields(type, orderId, fileBase) : {}),
+    thumbnailImageUrl: status === 'expired' ? null : presigned(fileBase, orderId, 'thumbnail.png'),
+    errors,
+  };
+  if (opts.apiVersion === 'v2') {
+    return { ...common, fileCount: 1, ...(status === 'complete' ? v2Fields(type, orderId, fileBase, outcome) : {}) };
+  }
+  return {
+    ...common,
+    expiresAt: new Date(createdAt.getTime() + RETENTION_DAYS * 86_400_000).toISOString(),
+    retentionDays: RETENTION_DAYS,
+    processingDelayed: false,
+    inputFiles: [{ fileId: `${orderId}0`, fileName: 'image.png' }],
+    result: status === 'complete' ? v3Result(type, orderId, fileBase, outcome) : null,
   };
 }
 
@@ -109,9 +173,9 @@ export function buildSampleEvent(
       orderName: order.orderName,
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
-      ...(failed ? { failedAt: order.updatedAt, error: { code: 'PROCESSING_FAILED', message: 'The image could not be processed' } } : { completedAt: order.updatedAt }),
+      ...(failed ? { failedAt: order.updatedAt, errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' } : { completedAt: order.updatedAt }),
       status: order.status,
-      fileCount: order.fileCount,
+      fileCount: 1,
       ...(failed ? {} : { downloadUrl: `https://files.example.invalid/download/${String(order.orderId)}?X-Amz-Signature=${randomUUID().replace(/-/g, '')}` }),
     },
   };

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../config.js';
-import { ORDER_TYPES } from '../sinks/sink-config.js';
+import { ORDER_TYPES } from '../orders/order-status.js';
 import { UsageError, type CliContext } from './io.js';
 import { buildSampleEvent, buildSampleOrder, randomOrderIdOfType, type Generation, type OrderType } from './sample-orders.js';
 

@@ -1,18 +1,35 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type buildConnector } from 'undici';
-import { ORDER_ID_PATTERN } from '../webhook/event-schema.js';
-import { fullJitter, parseRetryAfter } from '../outbound/backoff.js';
+import { ORDER_ID_PATTERN } from '../orders/order-id.js';
+import { parseRetryAfter } from '../outbound/backoff.js';
 import { describeRequestFailure, type RequestFailureKind } from '../outbound/describe-request-failure.js';
 import { moriErrorSchema, orderResponseSchema, type MoriOrder } from './order-schema.js';
 
 /**
  * - `not-found`: 404, the order is not this account's; never retried.
  * - `auth`: 401/403, the API token is wrong; a configuration error, never retried here.
+ * - `rate-limited`: `RATE_LIMIT_EXCEEDED` (or a 429 without a quota code): the account's per-minute
+ *   limit; every worker slows down (docs/mori-api.md, "Auth and rate limits").
+ * - `quota`: `USAGE_LIMIT_EXCEEDED`, `USAGE_NOT_ENOUGH`, `PLAN_LIMIT_EXCEEDED`: the plan's usage is
+ *   spent; retrying does not help until someone acts. Decided by the code, never by the status.
  * - `client`: another 4xx, or an order id we refuse to put in a URL; never retried.
- * - `retryable`: network error, timeout, 429 or 5xx; retried here briefly, then by the job.
+ * - `retryable`: network error, timeout or 5xx; retried by the job with backoff.
  * - `invalid-response`: a 200 whose body is not an order.
  */
-export type MoriErrorKind = 'not-found' | 'auth' | 'client' | 'retryable' | 'invalid-response';
+export type MoriErrorKind = 'not-found' | 'auth' | 'rate-limited' | 'quota' | 'client' | 'retryable' | 'invalid-response';
+
+/** Codes of a spent quota, whatever status MORI answers them with (400, 429). */
+export const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_NOT_ENOUGH', 'PLAN_LIMIT_EXCEEDED']);
+
+/**
+ * Why we spend a call, for the `mori_api_calls_total{purpose}` metric:
+ * - `lookup`: the one look-up an announced order state costs;
+ * - `recheck`: the order was not final yet, so it is looked at again;
+ * - `retry`: the previous look-up failed (network, 5xx, 429);
+ * - `refresh`: a late delivery re-reads the order for presigned URLs that still work.
+ */
+export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh';
+
+export type MoriApiVersion = 'v2' | 'v3';
 
 export class MoriApiError extends Error {
   readonly kind: MoriErrorKind;
@@ -42,26 +59,26 @@ export class MoriApiError extends Error {
 export interface MoriClientOptions {
   baseUrl: string;
   token: string;
-  /** Whole-request deadline; MORI recommends 30 s (CONTRACT.md A). */
+  /** `v3` (current) or `v2` (deprecated, for accounts that need it). @defaultValue 'v3' */
+  apiVersion?: MoriApiVersion;
+  /** Whole-request deadline; MORI recommends 30 s (docs/mori-api.md, "Auth and rate limits"). */
   timeoutMs: number;
-  /** Retries inside one look-up, for blips; longer outages are the job's retries. @defaultValue 2 */
-  quickRetries?: number;
-  /** @defaultValue 250 */
-  quickRetryBaseMs?: number;
-  /** A Retry-After longer than this ends the quick retries and is handed to the job. @defaultValue 2000 */
-  quickRetryCapMs?: number;
   /** The longest Retry-After we honour. @defaultValue 300000 (5 min) */
   retryAfterCapMs?: number;
   /** Keep-alive sockets to MORI per process. @defaultValue 16 */
   connections?: number;
   /** TLS settings for the connection: a private CA in front of MORI, or a test server's certificate. */
   connect?: buildConnector.BuildOptions;
-  /** Called once per HTTP attempt, for the latency histogram: the status code, `timeout` or `network_error`. */
-  onResponse?: (outcome: { status: string; seconds: number }) => void;
+  /** Called once per HTTP call: purpose, endpoint, the status code (or `timeout` / `network_error`), duration. */
+  onCall?: (call: { purpose: CallPurpose; endpoint: string; status: string; seconds: number }) => void;
+  /** Called when an answer carries `Deprecation` or `Sunset` headers. */
+  onDeprecation?: (notice: { endpoint: string; deprecation: string | undefined; sunset: string | undefined }) => void;
 }
 
 export interface MoriClient {
-  getOrder(orderId: string): Promise<MoriOrder>;
+  readonly apiVersion: MoriApiVersion;
+  /** One HTTP call, never retried here: every call is counted and spent from the account's budget. */
+  getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder>;
   close(): Promise<void>;
 }
 
@@ -86,16 +103,21 @@ function describeError(status: number, text: string): { message: string; moriCod
   return { message: `MORI answered ${status}${detail ? ` ${detail}` : ''}${field}`, moriCode: e.code };
 }
 
+const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
 /**
  * The MORI API client: one pooled keep-alive connection set per process. `getOrder` validates the
  * id before it reaches a URL, validates the answer with zod (keeping every field), and classifies
- * failures so the worker can decide between retrying, pausing and giving up.
+ * failures so the worker can decide between retrying, slowing down, pausing and giving up. It never
+ * retries by itself: a retry is a job retry, which passes the shared look-up budget again.
  */
 export function createMoriClient(opts: MoriClientOptions): MoriClient {
   const base = new URL(opts.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
+  const apiVersion = opts.apiVersion ?? 'v3';
+  const endpoint = `GET /api/${apiVersion}/orders/{id}`;
   // HTTP/1.1 only (undici 8 would negotiate HTTP/2 over TLS by default): MORI documents a plain
-  // REST API, and our budget allows at most ~17 look-ups a second (docs/mori-api.md, "Auth and
+  // REST API, and the look-up budget allows at most ~17 calls a second (docs/mori-api.md, "Auth and
   // rate limits"), which a few keep-alive sockets carry; HTTP/1.1 keeps undici's oldest, best-worn
   // timeout and size checks on the path to MORI (docs/decisions.md, "HTTP/2").
   const pool = new Pool(base.origin, {
@@ -105,13 +127,11 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     maxResponseSize: MAX_BODY_BYTES,
     ...(opts.connect ? { connect: opts.connect } : {}),
   });
-  const quickRetries = opts.quickRetries ?? 2;
-  const quickBase = opts.quickRetryBaseMs ?? 250;
-  const quickCap = opts.quickRetryCapMs ?? 2000;
   const retryAfterCap = opts.retryAfterCapMs ?? 300_000;
-  const report = opts.onResponse ?? (() => undefined);
+  const report = opts.onCall ?? (() => undefined);
 
-  async function attempt(orderId: string): Promise<MoriOrder> {
+  async function getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder> {
+    if (!ORDER_ID_PATTERN.test(orderId)) throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -119,7 +139,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     try {
       res = await pool.request({
         method: 'GET',
-        path: `${basePath}/api/v2/orders/${encodeURIComponent(orderId)}`,
+        path: `${basePath}/api/${apiVersion}/orders/${encodeURIComponent(orderId)}`,
         headers: { authorization: `Bearer ${opts.token}`, accept: 'application/json', 'user-agent': 'mori-webhook-receiver' },
         signal: AbortSignal.timeout(opts.timeoutMs),
         headersTimeout: opts.timeoutMs,
@@ -128,7 +148,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       text = await res.body.text();
     } catch (err) {
       const failure = describeRequestFailure(err);
-      report({ status: failure.kind === 'timeout' ? 'timeout' : 'network_error', seconds: seconds() });
+      report({ purpose, endpoint, status: failure.kind === 'timeout' ? 'timeout' : 'network_error', seconds: seconds() });
       if (failure.kind === 'too-large') {
         throw new MoriApiError('invalid-response', `MORI's answer for order ${orderId} was larger than ${MAX_BODY_BYTES} bytes`, { cause: err });
       }
@@ -136,7 +156,10 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, { cause: err, failure: failure.kind });
     }
     const status = res.statusCode;
-    report({ status: String(status), seconds: seconds() });
+    report({ purpose, endpoint, status: String(status), seconds: seconds() });
+    const deprecation = header(res.headers.deprecation);
+    const sunset = header(res.headers.sunset);
+    if (deprecation !== undefined || sunset !== undefined) opts.onDeprecation?.({ endpoint, deprecation, sunset });
 
     if (status === 200) {
       let json: unknown;
@@ -158,25 +181,13 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     const { message, moriCode } = describeError(status, text);
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now(), retryAfterCap);
     const common = { status, moriCode, retryAfterMs };
+    if (moriCode !== undefined && QUOTA_CODES.has(moriCode)) throw new MoriApiError('quota', `${message}: the MORI plan's usage is spent`, common);
+    if (moriCode === 'RATE_LIMIT_EXCEEDED' || status === 429) throw new MoriApiError('rate-limited', `${message} for order ${orderId}`, common);
     if (status === 404) throw new MoriApiError('not-found', `${message} for order ${orderId}`, common);
     if (status === 401 || status === 403) throw new MoriApiError('auth', `${message}: MORI refused the API token`, common);
-    if (status === 429 || status >= 500) throw new MoriApiError('retryable', `${message} for order ${orderId}`, common);
+    if (status >= 500) throw new MoriApiError('retryable', `${message} for order ${orderId}`, common);
     throw new MoriApiError('client', `${message} for order ${orderId}`, common);
   }
 
-  return {
-    async getOrder(orderId) {
-      if (!ORDER_ID_PATTERN.test(orderId)) throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
-      for (let n = 0; ; n++) {
-        try {
-          return await attempt(orderId);
-        } catch (err) {
-          if (!(err instanceof MoriApiError) || err.kind !== 'retryable' || n >= quickRetries) throw err;
-          if (err.retryAfterMs !== undefined && err.retryAfterMs > quickCap) throw err;
-          await sleep(Math.max(err.retryAfterMs ?? 0, fullJitter(n, quickBase, quickCap)));
-        }
-      }
-    },
-    close: () => pool.close(),
-  };
+  return { apiVersion, getOrder, close: () => pool.close() };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { orderIdSchema } from '../webhook/event-schema.js';
+import { orderIdSchema } from '../orders/order-id.js';
 
 /** The states after which an order never changes (CONTRACT.md A). */
 export const FINAL_ORDER_STATUSES = ['complete', 'failed', 'expired'] as const;

@@ -1,13 +1,22 @@
 import { z } from 'zod';
+import { FINAL_STATUSES, ORDER_TYPES } from '../orders/order-status.js';
+import { DETECTION_STATUSES, VERDICTS } from '../orders/summary.js';
 
-/** Order types and statuses MORI documents (CONTRACT.md A); filters may name only these. */
-export const ORDER_TYPES = ['antiAi', 'watermarkEmbed', 'watermarkExtract', 'aiDetection'] as const;
-export const FINAL_STATUSES = ['complete', 'failed', 'expired'] as const;
 
+/**
+ * Which orders a sink receives, matched against the envelope's `data.summary`: every listed field
+ * must match (AND), each list names the values accepted (OR). An order without the field (an
+ * antiAi order and `verdicts`) does not match a filter that names it.
+ */
 const filterSchema = z
   .object({
     orderTypes: z.array(z.enum(ORDER_TYPES)).min(1).optional(),
     statuses: z.array(z.enum(FINAL_STATUSES)).min(1).optional(),
+    verdicts: z.array(z.enum(VERDICTS)).min(1).optional(),
+    detectionStatuses: z.array(z.enum(DETECTION_STATUSES)).min(1).optional(),
+    errorCodes: z.array(z.string().regex(/^[A-Z0-9_]{1,64}$/, 'MORI error codes are UPPER_SNAKE_CASE')).min(1).optional(),
+    /** aiDetection orders whose probability of being AI-made is at least this. */
+    minProbability: z.number().min(0).max(1).optional(),
   })
   .strict();
 

@@ -1,5 +1,7 @@
+import type { OrderSummary } from '../orders/summary.js';
+
 /**
- * What every sink receives (CONTRACT.md B, "What sinks receive"). `id` is the delivery id: the
+ * What every sink receives (docs/interface.md, "What sinks receive"). `id` is the delivery id: the
  * same for the same order state on every retry and every sink.
  */
 export interface DeliveryEnvelope {
@@ -7,11 +9,16 @@ export interface DeliveryEnvelope {
   type: string;
   timestamp: string;
   data: {
-    /** The `data` object of GET /api/v2/orders/{id}, every field kept. */
+    /** The `data` object of MORI's order detail (v3, or v2 where configured), exactly as served. */
     order: Record<string, unknown>;
-    event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string };
+    /** The same facts in one shape for every API version (src/orders/summary.ts). */
+    summary: OrderSummary;
+    event: { eventId: string; eventType: string; occurredAt: string | null; receivedAt: string; source: EventSource };
   };
 }
+
+/** How the order state was announced: a MORI webhook, or the enqueue-order command. */
+export type EventSource = 'webhook' | 'manual';
 
 /** A destination. `deliver` resolves once the sink has the envelope, and rejects otherwise. */
 export interface Sink {

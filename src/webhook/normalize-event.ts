@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { EventGeneration } from '../queues.js';
+import type { EventGeneration } from '../orders/order-status.js';
 import { deriveEventId } from './derive-event-id.js';
 import {
   CURRENT_EVENT_TYPE,

@@ -10,6 +10,8 @@ import { buildEnvelope } from './envelope.js';
 
 export interface DeliverDeps {
   config: Pick<Config, 'SINK_RETRY_BUDGET_MS' | 'ORDER_REFRESH_AFTER_MS'>;
+  /** Whether the API key sees test orders (`sk_test_`), for the summary; undefined when unknown. */
+  testMode?: boolean | undefined;
   mori: Pick<MoriClient, 'getOrder'>;
   sinks: readonly Sink[];
   ledger: DeliveryLedger;
@@ -41,7 +43,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
   async function freshOrder(job: Job<DeliveryJobData>, log: Logger): Promise<Record<string, unknown>> {
     const { order, orderId, updatedAt } = job.data;
     try {
-      const fresh = await deps.mori.getOrder(orderId);
+      const fresh = await deps.mori.getOrder(orderId, 'refresh');
       if (fresh.status === order.status && fresh.updatedAt === updatedAt) {
         await job.updateData({ ...job.data, order: fresh, fetchedAt: Date.now() });
         return fresh;
@@ -71,7 +73,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     const order = Date.now() - job.data.fetchedAt > deps.config.ORDER_REFRESH_AFTER_MS ? await freshOrder(job, log) : job.data.order;
     const stop = metrics.deliveryDuration.startTimer({ sink: sinkName });
     try {
-      await sink.deliver(buildEnvelope({ ...job.data, order }));
+      await sink.deliver(buildEnvelope({ ...job.data, order }, deps.testMode === undefined ? {} : { test: deps.testMode }));
     } catch (err) {
       stop();
       metrics.deliveries.inc({ sink: sinkName, outcome: 'failed' });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeliveryJobData } from '../queues.js';
+import { summarizeOrder, type OrderSummary } from '../orders/summary.js';
 import type { DeliveryEnvelope } from '../sinks/sink.js';
 
 /**
@@ -15,18 +16,32 @@ export function deliveryIdFor(orderId: string, status: string, updatedAt: string
 /** `complete` → `completed`; the envelope's verb follows the current event family. */
 const STATUS_VERB: Record<string, string> = { complete: 'completed', failed: 'failed', expired: 'expired' };
 
-export function envelopeType(orderType: unknown, status: unknown): string {
-  const type = typeof orderType === 'string' ? orderType : 'unknown';
-  const verb = typeof status === 'string' ? (STATUS_VERB[status] ?? status) : 'unknown';
-  return `order.${type}.${verb}`;
+export function envelopeType(summary: Pick<OrderSummary, 'type' | 'status'>): string {
+  return `order.${summary.type}.${STATUS_VERB[summary.status] ?? summary.status}`;
 }
 
-/** The envelope every sink receives for a delivery job, stamped with the time it was made. */
-export function buildEnvelope(job: Pick<DeliveryJobData, 'deliveryId' | 'order' | 'event'>, now: Date = new Date()): DeliveryEnvelope {
+/**
+ * The envelope every sink receives for a delivery job, stamped with the time it was made:
+ * `data.order` exactly as MORI served it, `data.summary` beside it (docs/interface.md, "What sinks
+ * receive"). `test` is what the API key says (`sk_test_` keys see test orders only), when it says.
+ */
+export function buildEnvelope(
+  job: Pick<DeliveryJobData, 'deliveryId' | 'order' | 'event'>,
+  known: { test?: boolean } = {},
+  now: Date = new Date(),
+): DeliveryEnvelope {
+  const summary = summarizeOrder(job.order, known);
   return {
     id: job.deliveryId,
-    type: envelopeType(job.order.type, job.order.status),
+    type: envelopeType(summary),
     timestamp: now.toISOString(),
-    data: { order: job.order, event: job.event },
+    data: { order: job.order, summary, event: { ...job.event, source: job.event.source ?? 'webhook' } },
   };
+}
+
+/** `sk_test_…` → test orders; `sk_…` → live orders; any other token says nothing. */
+export function testModeOf(token: string | undefined): boolean | undefined {
+  if (token?.startsWith('sk_test_')) return true;
+  if (token?.startsWith('sk_')) return false;
+  return undefined;
 }

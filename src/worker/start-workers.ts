@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { MoriClient } from '../mori/mori-client.js';
-import { DELIVERIES_QUEUE, EVENTS_QUEUE, createDeliveriesQueue, type DeliveryJobData, type EventJobData } from '../queues.js';
+import { lookupBudgetKey } from '../keys.js';
+import { PLAN_LIMITS_PER_MINUTE, budgetCeiling, createLookupBudget } from '../mori/lookup-budget.js';
+import { DELIVERIES_QUEUE, EVENTS_QUEUE, createDeliveriesQueue, createEventsQueue, type DeliveryJobData, type EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
 import { createDeliverProcessor } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
+import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
 import { createRetryDelay } from './retry-delay.js';
 
@@ -36,6 +39,25 @@ export interface Workers {
 export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
   const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
+  const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX);
+  const ceiling = budgetCeiling(config.MORI_RATE_LIMIT_PER_MINUTE ?? PLAN_LIMITS_PER_MINUTE[config.MORI_PLAN], config.MORI_BUDGET_SHARE);
+  metrics.moriBudgetRate.set({ kind: 'ceiling' }, ceiling);
+  const budget = createLookupBudget({
+    redis: deps.redis,
+    key: lookupBudgetKey(config.REDIS_PREFIX),
+    ceiling,
+    windowMs: config.MORI_RATE_LIMIT_WINDOW_MS,
+    apply: async ({ max, durationMs }) => {
+      await eventsQueue.setGlobalRateLimit(max, durationMs);
+      metrics.moriBudgetRate.set({ kind: 'current' }, Math.round(config.MORI_RATE_LIMIT_WINDOW_MS / durationMs));
+    },
+  });
+  const started = budget.start().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not set the MORI look-up budget yet; retrying on the next tick'));
+  // Recovery is tried six times a window; the script itself allows one increase per window.
+  const recovery = setInterval(() => {
+    budget.recover().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not raise the MORI look-up budget'));
+  }, Math.ceil(config.MORI_RATE_LIMIT_WINDOW_MS / 6));
+  recovery.unref();
   const common = {
     name: deps.name,
     connection: deps.connection,
@@ -53,20 +75,19 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const fetchOrder = createFetchOrderProcessor({
     config,
     mori: deps.mori,
+    budget,
     deliveries: deliveriesQueue,
     sinks: config.sinks,
     metrics,
     logger,
     pauseQueue: (ms) => events.rateLimit(ms),
   });
-  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, {
-    ...common,
-    // One budget for MORI look-ups shared by every worker process (BullMQ's limiter is global).
-    limiter: { max: config.MORI_RATE_LIMIT_MAX, duration: config.MORI_RATE_LIMIT_WINDOW_MS },
-  });
+  // No Worker `limiter`: the budget sets the queue's global rate limit in Redis, which every worker
+  // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
+  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, common);
   const deliveries = new Worker<DeliveryJobData>(
     DELIVERIES_QUEUE,
-    createDeliverProcessor({ config, mori: deps.mori, sinks: deps.sinks, ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX), metrics, logger }),
+    createDeliverProcessor({ config, testMode: testModeOf(config.MORI_API_TOKEN), mori: deps.mori, sinks: deps.sinks, ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX), metrics, logger }),
     common,
   );
 
@@ -92,9 +113,11 @@ export function startWorkers(deps: WorkerDeps): Workers {
     close: async (force = false) => {
       // Events first: a look-up finishing now queues its deliveries, and the deliveries worker,
       // still running, sends them before it stops too. Whatever is left waits in Redis.
+      clearInterval(recovery);
+      await started;
       await events.close(force);
       await deliveries.close(force);
-      await deliveriesQueue.close();
+      await Promise.all([deliveriesQueue.close(), eventsQueue.close()]);
     },
   };
 }

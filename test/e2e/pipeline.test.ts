@@ -1,3 +1,4 @@
+import { summarizeOrder } from '../../src/orders/summary.js';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +87,8 @@ describe('webhook → Redis → worker → sinks', () => {
       timestamp: expect.any(String),
       data: {
         order,
-        event: { eventId: 'evt-one', eventType: 'order.aiDetection.completed', occurredAt: order.updatedAt, receivedAt: expect.any(String) },
+        summary: summarizeOrder(order),
+        event: { eventId: 'evt-one', eventType: 'order.aiDetection.completed', occurredAt: order.updatedAt, receivedAt: expect.any(String), source: 'webhook' },
       },
     });
     const req = p.capture.requests[0]!;

@@ -4,7 +4,7 @@ import { buildSampleOrder, type OrderType } from '../../src/cli/sample-orders.js
 
 /**
  * A fake MORI API: a real HTTP server on 127.0.0.1 and a free port, playing
- * GET /api/v2/orders/{id}. Each order has a script: responses consumed one per request, then a
+ * GET /api/v3/orders/{id} and /api/v2/orders/{id} (same body). Each order has a script: responses consumed one per request, then a
  * default (the order as set with setOrder, or 404). Every request is recorded.
  *
  *   const mori = await startFakeMori();
@@ -14,8 +14,8 @@ import { buildSampleOrder, type OrderType } from '../../src/cli/sample-orders.js
  *   mori.script(order.orderId, [{ delayMs: 2000 }]);          // then the default
  */
 export type FakeResponse =
-  | { status: number; body?: unknown; retryAfter?: string; delayMs?: number }
-  | { order: Record<string, unknown>; delayMs?: number }
+  | { status: number; body?: unknown; retryAfter?: string; delayMs?: number; headers?: Record<string, string> }
+  | { order: Record<string, unknown>; delayMs?: number; headers?: Record<string, string> }
   | { delayMs: number };
 
 export interface RecordedRequest {
@@ -52,7 +52,7 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
 
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     const path = req.url ?? '/';
-    const match = /^\/api\/v2\/orders\/([^/?]+)$/.exec(path);
+    const match = /^\/api\/v[23]\/orders\/([^/?]+)$/.exec(path);
     const orderId = match ? decodeURIComponent(match[1]!) : '';
     requests.push({ method: req.method ?? '', path, orderId, authorization: req.headers.authorization, at: Date.now() });
     if (req.headers.authorization !== `Bearer ${accepted}`) return send(res, 401, moriError('UNAUTHORIZED', 'Invalid API token'));
@@ -61,9 +61,12 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
     const step = scripts.get(orderId)?.shift();
     if (step?.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;
-    if (step && 'order' in step) return send(res, 200, { data: step.order });
+    if (step && 'order' in step) return send(res, 200, { data: step.order }, step.headers);
     if (step && 'status' in step) {
-      return send(res, step.status, step.body ?? moriError(`HTTP_${step.status}`, 'scripted failure'), step.retryAfter ? { 'retry-after': step.retryAfter } : {});
+      return send(res, step.status, step.body ?? moriError(`HTTP_${step.status}`, 'scripted failure'), {
+        ...(step.retryAfter ? { 'retry-after': step.retryAfter } : {}),
+        ...step.headers,
+      });
     }
     const order = orders.get(orderId);
     if (!order) return send(res, 404, moriError('ORDER_NOT_FOUND', 'Order not found'));

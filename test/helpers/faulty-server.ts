@@ -24,7 +24,8 @@ export interface FaultyServer {
   close(): Promise<void>;
 }
 
-function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+/** Http2ServerResponse offers the same writeHead/write/end as ServerResponse (its compatibility API). */
+function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: ServerResponse): void {
   req.resume();
   switch (fault.kind) {
     case 'stall-headers':
@@ -43,7 +44,7 @@ function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: S
       const pump = () => {
         while (left > 0) {
           left -= chunk.length;
-          if (!(res as ServerResponse).write(chunk)) return void res.once('drain', pump);
+          if (!res.write(chunk)) return void res.once('drain', pump);
         }
         res.end();
       };
@@ -112,7 +113,7 @@ export function startDualProtocolServer(tls: { key: string; cert: string }, init
   const versions: string[] = [];
   const server = createSecureServer({ ...tls, allowHTTP1: true }, (req, res) => {
     versions.push(req.httpVersion);
-    respond(fault.current, req, res);
+    respond(fault.current, req, res as Http2ServerResponse as unknown as ServerResponse);
   });
   return listen(server, 'https', new Set(), fault, versions);
 }

@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createMoriClient } from '../../src/mori/mori-client.js';
+import { createWorkerMoriClient } from '../../src/worker/create-worker-mori-client.js';
 import { closeRedis, createRedis } from '../../src/redis.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
 import { startWorkers, type Workers } from '../../src/worker/start-workers.js';
@@ -14,7 +14,9 @@ export const FAST_RETRIES: Record<string, string> = {
   ORDER_PENDING_MAX_DELAY_MS: '200',
   SINK_RETRY_BASE_MS: '50',
   SINK_RETRY_MAX_DELAY_MS: '200',
-  MORI_RATE_LIMIT_MAX: '1000',
+  // A budget no test reaches unless it means to: 100,000 look-ups a minute.
+  MORI_RATE_LIMIT_PER_MINUTE: '100000',
+  MORI_BUDGET_SHARE: '1',
   MORI_TIMEOUT_MS: '2000',
 };
 
@@ -33,14 +35,7 @@ export async function startTestWorker(env: Record<string, string>): Promise<Test
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();
-  const mori = createMoriClient({
-    baseUrl: config.MORI_API_BASE_URL,
-    token: config.MORI_API_TOKEN!,
-    timeoutMs: config.MORI_TIMEOUT_MS,
-    // No quick retries: these tests exercise the job-level retries.
-    quickRetries: 0,
-    onResponse: ({ status, seconds }) => metrics.moriLookupDuration.observe({ status }, seconds),
-  });
+  const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! }, metrics, createLogger('silent'));
   const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
   const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger: createLogger('silent') });
   await Promise.all([workers.events.waitUntilReady(), workers.deliveries.waitUntilReady()]);

@@ -125,8 +125,15 @@ describe('mock-mori', () => {
     expect(second!.json).toMatchObject({ eventType: 'order.watermarkEmbed.completed', data: { orderId: order.orderId } });
 
     const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
-    const res = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
-    expect(((await res.json()) as { data: unknown }).data).toMatchObject({ orderId: order.orderId, type: 'watermarkEmbed', status: 'complete', watermarkTexts: expect.any(Array) });
+    const v3 = await fetch(`${base}/api/v3/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
+    expect(((await v3.json()) as { data: unknown }).data).toMatchObject({
+      orderId: order.orderId,
+      type: 'watermarkEmbed',
+      status: 'complete',
+      result: { outputFiles: [expect.objectContaining({ watermarkText: '© MORI demo' })] },
+    });
+    const v2 = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
+    expect(((await v2.json()) as { data: unknown }).data).toMatchObject({ orderId: order.orderId, status: 'complete', watermarks: ['© MORI demo'] });
     expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
   });
 });

@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 function mori(url: string, extra: Partial<Parameters<typeof createMoriClient>[0]> = {}): MoriClient {
-  return createMoriClient({ baseUrl: url, token: 't', timeoutMs: 400, quickRetries: 0, ...extra });
+  return createMoriClient({ baseUrl: url, token: 't', timeoutMs: 400, ...extra });
 }
 
 function httpSink(definition: Record<string, unknown>, connect?: Parameters<typeof createHttpSink>[1]): Sink {
@@ -43,7 +43,7 @@ describe('the MORI client classifies every way a request can fail, against a rea
   ])('a server that %s is a retryable failure', async (_, fault, message) => {
     server = await startFaultyServer(fault);
     client = mori(server.url);
-    const err = await rejectionOf(client.getOrder(ORDER_ID), MoriApiError);
+    const err = await rejectionOf(client.getOrder(ORDER_ID, 'lookup'), MoriApiError);
     expect(err.kind).toBe('retryable');
     expect(err.failure).toBe(message.includes('timed out') ? 'timeout' : 'reset');
     expect(err.message).toContain(message);
@@ -51,14 +51,14 @@ describe('the MORI client classifies every way a request can fail, against a rea
 
   it('a refused connection is a retryable failure', async () => {
     client = mori(`http://127.0.0.1:${await freePort()}`);
-    const err = await rejectionOf(client.getOrder(ORDER_ID), MoriApiError);
+    const err = await rejectionOf(client.getOrder(ORDER_ID, 'lookup'), MoriApiError);
     expect(err).toMatchObject({ kind: 'retryable', failure: 'refused' });
   });
 
   it('stops reading an answer over 1 MiB and calls it an invalid response, not a retry', async () => {
     server = await startFaultyServer({ kind: 'huge-body', bytes: 8 * 1024 * 1024 });
     client = mori(server.url, { timeoutMs: 5000 });
-    const err = await rejectionOf(client.getOrder(ORDER_ID), MoriApiError);
+    const err = await rejectionOf(client.getOrder(ORDER_ID, 'lookup'), MoriApiError);
     expect(err.kind).toBe('invalid-response');
     expect(err.message).toContain('larger than 1048576 bytes');
   });
@@ -73,7 +73,7 @@ describe('HTTP/2 (undici 8 offers it by default over TLS)', () => {
   it('the MORI client speaks HTTP/1.1 to a server that offers both', async () => {
     server = await startDualProtocolServer(tls, { kind: 'ok', body: orderBody });
     client = mori(server.url, { connect: { ca: tls.cert } });
-    await expect(client.getOrder(ORDER_ID)).resolves.toMatchObject({ orderId: ORDER_ID });
+    await expect(client.getOrder(ORDER_ID, 'lookup')).resolves.toMatchObject({ orderId: ORDER_ID });
     expect(server.versions).toEqual(['1.1']);
   });
 

@@ -1,0 +1,28 @@
+/** The order types MORI documents (docs/mori-api.md); sink filters may name only these. */
+export const ORDER_TYPES = ['antiAi', 'watermarkEmbed', 'watermarkExtract', 'aiDetection'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+
+/** The states after which an order never changes, as the summary names them. */
+export const FINAL_STATUSES = ['complete', 'failed', 'expired'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+/**
+ * Older extract orders report their outcome as the status itself (`detected`, `undetected`):
+ * finished, and `complete` in today's words (docs/mori-api.md, "Reading orders").
+ */
+const STATUS_ALIASES: Readonly<Record<string, FinalStatus>> = { detected: 'complete', undetected: 'complete' };
+
+/** Today's name for a status MORI served: `detected` → `complete`; everything else as it is. */
+export function normalizeStatus(status: string): string {
+  return STATUS_ALIASES[status] ?? status;
+}
+
+export function isFinal(status: string): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(normalizeStatus(status));
+}
+
+/**
+ * Where an event came from: `current` / `legacy` are MORI's two webhook generations; `manual`
+ * was queued by the enqueue-order command.
+ */
+export type EventGeneration = 'current' | 'legacy' | 'manual';

@@ -1,4 +1,3 @@
-import { summarizeOrder } from '../../src/orders/summary.js';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { replay } from '../../src/cli/replay.js';
+import { summarizeOrder } from '../../src/orders/summary.js';
 import { createDeliveriesQueue } from '../../src/queues.js';
 import { buildTestServer, testPrefix, type TestServer } from '../helpers/build-test-server.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
-/** Every role runs the same program; ROLE picks which halves start (CONTRACT.md B, "Running it"). */
+/** Every role runs the same program; ROLE picks which halves start (docs/interface.md, "Running it"). */
 export const ROLES = ['all', 'api', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -80,7 +80,7 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: redisUrl.optional(),
-  /** Key prefix of every queue; the braces are a Redis Cluster hash tag (FIELD-NOTES.md "Naming"). */
+  /** Key prefix of every queue; the braces are a Redis Cluster hash tag (docs/field-notes.md "Naming"). */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")').default('{mori}'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -90,11 +90,11 @@ const envSchema = z.object({
   MORI_WEBHOOK_ALLOW_UNSIGNED: bool.default(false),
 
   WEBHOOK_PATH: path.default('/webhooks/mori'),
-  /** 64 KiB: MORI's events are under 2 KiB; CONTRACT.md B. */
+  /** 64 KiB: MORI's events are under 2 KiB; docs/interface.md. */
   WEBHOOK_BODY_LIMIT: int(1024, 10 * 1024 * 1024).default(64 * 1024),
-  /** 7 days (CONTRACT.md B); MORI's own retries end after ~7 s, but operators replay later. */
+  /** 7 days (docs/interface.md); MORI's own retries end after ~7 s, but operators replay later. */
   DEDUPE_WINDOW_SECONDS: int(60).default(7 * 24 * 3600),
-  /** Deadline for the enqueue: MORI waits 5 s, so answer 503 well before that (FIELD-NOTES.md). */
+  /** Deadline for the enqueue: MORI waits 5 s, so answer 503 well before that (docs/field-notes.md). */
   WEBHOOK_ENQUEUE_TIMEOUT_MS: int(100, 4500).default(3000),
   TRUST_PROXY: trustProxy.default(false),
   /** Requests without a valid signature, per client IP and window; signed MORI traffic is never limited. */
@@ -105,7 +105,7 @@ const envSchema = z.object({
   SINKS_FILE: z.string().min(1).optional(),
 
   WORKER_CONCURRENCY: int(1, 1000).default(20),
-  /** MORI recommends a 30 s client timeout (CONTRACT.md A). */
+  /** MORI recommends a 30 s client timeout (docs/mori-api.md). */
   MORI_TIMEOUT_MS: int(100).default(30 * SECOND_MS),
   /** `v3` is MORI's current order detail; `v2` is deprecated, kept for accounts that need it. */
   MORI_API_VERSION: z.enum(['v3', 'v2']).default('v3'),
@@ -136,7 +136,7 @@ const envSchema = z.object({
   SINK_RETRY_BUDGET_MS: int(0).default(72 * HOUR_MS),
   SINK_RETRY_BASE_MS: int(1).default(5 * SECOND_MS),
   /**
-   * MORI's presigned URLs expire after 1 hour (CONTRACT.md A): a delivery made later than this after
+   * MORI's presigned URLs expire after 1 hour (docs/mori-api.md): a delivery made later than this after
    * the look-up (a sink that was down, a backlog) reads the order again so the sink gets live URLs.
    */
   ORDER_REFRESH_AFTER_MS: int(0).default(50 * MINUTE_MS),
@@ -148,7 +148,7 @@ const envSchema = z.object({
    */
   WORKER_LOCK_DURATION_MS: int(1000).default(45 * SECOND_MS),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(15 * SECOND_MS),
-  /** Two, so a job interrupted by one crash and one deploy is not failed (FIELD-NOTES.md pain 6). */
+  /** Two, so a job interrupted by one crash and one deploy is not failed (docs/field-notes.md pain 6). */
   WORKER_MAX_STALLED_COUNT: int(1).default(2),
 
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),

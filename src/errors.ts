@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every way a request can be refused, with its stable code and HTTP status.
- * The README's table lists the same codes; test/unit/errors.test.ts keeps the two in step.
+ * The README's table lists the same codes; test/unit/docs-in-step.test.ts keeps the two in step.
  */
 export const ERROR_CODES = {
   SIGNATURE_MISSING: 401,

@@ -3,7 +3,7 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 /**
  * Paths pino censors wherever they appear in a log line. Signature headers and bearer tokens are
  * credentials; presigned URLs (downloadUrl, *ImageUrl) are bearer secrets until they expire
- * (CONTRACT.md A), so they never reach a log either.
+ * (docs/mori-api.md), so they never reach a log either.
  */
 const REDACT_PATHS = [
   'req.headers.authorization',

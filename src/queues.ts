@@ -5,7 +5,7 @@ import type { EventSource } from './sinks/sink.js';
 import type { Redis } from './redis.js';
 
 /**
- * Queue names carry no ":" and share the `{mori}` hash-tag prefix (FIELD-NOTES.md "Naming").
+ * Queue names carry no ":" and share the `{mori}` hash-tag prefix (docs/field-notes.md "Naming").
  * `events`: one job per accepted webhook event; its worker fetches the order.
  * `deliveries`: one job per (order state, sink); its worker delivers one envelope to one sink.
  */
@@ -51,7 +51,7 @@ export interface DeliveryJobData {
 
 /**
  * Job ids are random with a prefix: BullMQ rejects custom ids that parse as integers, and a raw
- * order id (digits) would trip that check only sometimes (FIELD-NOTES.md "Job ids").
+ * order id (digits) would trip that check only sometimes (docs/field-notes.md "Job ids").
  */
 export function newEventJobId(): string {
   return `evt-${randomUUID()}`;
@@ -75,7 +75,7 @@ export function deliveryJobId(deliveryId: string, sinkName: string): string {
 /** Completed jobs are kept a day for inspection; dedupe does not depend on them (it has its own TTL key). */
 const REMOVE_ON_COMPLETE = { age: 24 * 3600, count: 5000 };
 
-/** Failed jobs are our dead letters: kept until replayed (CONTRACT.md B, "Retry budgets"). */
+/** Failed jobs are our dead letters: kept until replayed (docs/interface.md, "Retry budgets"). */
 const KEEP_JOBS = { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: false } as const;
 
 const EVENT_JOB_OPTIONS: DefaultJobOptions = { ...KEEP_JOBS, attempts: UNBOUNDED_ATTEMPTS, backoff: { type: MORI_BACKOFF } };
@@ -95,7 +95,7 @@ export function createEventsQueue(connection: Redis, prefix: string): Queue<Even
     connection,
     prefix,
     defaultJobOptions: EVENT_JOB_OPTIONS,
-    // The producer must fail fast, not wait for a Redis that is away (FIELD-NOTES.md, bullmq#995).
+    // The producer must fail fast, not wait for a Redis that is away (docs/field-notes.md, bullmq#995).
     skipWaitingForReady: true,
     streams: { events: { maxLen: 10_000 } },
   });

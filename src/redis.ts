@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
- * The kinds of Redis connection we open. Each fails differently on purpose (FIELD-NOTES.md,
+ * The kinds of Redis connection we open. Each fails differently on purpose (docs/field-notes.md,
  * "BullMQ production checklist"):
  * - `producer`: the webhook's enqueue, the readiness probe and the rate-limit store. No offline queue
  *   and short timeouts, so a command fails at once while Redis is away and the route answers 503
@@ -21,7 +21,7 @@ const producerReconnectDelay = (times: number): number => Math.min(times * 100, 
 const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   producer: {
     // No enableAutoPipelining: measured with `npm run bench` (100 connections) it cut the webhook
-    // from ~10.6k to ~7.9k req/s; each request is already one round trip (FIELD-NOTES.md agrees).
+    // from ~10.6k to ~7.9k req/s; each request is already one round trip (docs/field-notes.md agrees).
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 1500,

@@ -18,7 +18,7 @@ export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--tok
   the simulator sends the signed event to every registered webhook and to --webhook-url, retrying
   like MORI (after 1, 2 and 4 s). --create-every creates one order every N seconds (the demo).`;
 
-/** MORI's documented retry schedule after a failed delivery: ~1 s, 2 s, 4 s (CONTRACT.md A). */
+/** MORI's documented retry schedule after a failed delivery: ~1 s, 2 s, 4 s (docs/mori-api.md). */
 const MORI_RETRY_DELAYS_MS = [1000, 2000, 4000];
 
 interface SimOrder {

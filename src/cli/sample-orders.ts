@@ -5,7 +5,7 @@ import { verdictFor } from '../orders/summary.js';
 export type OrderType = (typeof ORDER_TYPES)[number];
 export type Generation = 'current' | 'legacy';
 
-/** Legacy feature names, as in `ORDER.ANTI_AI.PROCESSED` (CONTRACT.md A). */
+/** Legacy feature names, as in `ORDER.ANTI_AI.PROCESSED` (docs/mori-api.md). */
 const LEGACY_FEATURE: Record<OrderType, string> = {
   antiAi: 'ANTI_AI',
   watermarkEmbed: 'WATERMARK_EMBED',

@@ -55,7 +55,7 @@ export async function answersPing(url: string): Promise<boolean> {
 /**
  * The local default for `npm start` without REDIS_URL: a redis-server from PATH on loopback, with
  * its data under `dataDir`, AOF on (`appendfsync everysec`) and `noeviction`, the settings BullMQ
- * needs (FIELD-NOTES.md). If a Redis already answers on the port (say, from an earlier run), it is
+ * needs (docs/field-notes.md). If a Redis already answers on the port (say, from an earlier run), it is
  * used as it is and left running.
  */
 export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRedis> {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 
-/** MORI's own envelope (CONTRACT.md B): success bodies carry `data`, failures `code` and `errors`. */
+/** MORI's own envelope (docs/interface.md): success bodies carry `data`, failures `code` and `errors`. */
 export interface SuccessBody<T> {
   success: true;
   message: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { orderIdSchema } from '../orders/order-id.js';
 
-/** The states after which an order never changes (CONTRACT.md A). */
+/** The states after which an order never changes (docs/mori-api.md). */
 export const FINAL_ORDER_STATUSES = ['complete', 'failed', 'expired'] as const;
 
 export function isFinal(status: string): boolean {
@@ -25,7 +25,7 @@ export const orderResponseSchema = z.object({ data: orderSchema });
 
 export type MoriOrder = z.output<typeof orderSchema>;
 
-/** MORI's error envelope (CONTRACT.md A); every part optional, used only for a clear message. */
+/** MORI's error envelope (docs/mori-api.md); every part optional, used only for a clear message. */
 export const moriErrorSchema = z.looseObject({
   message: z.string().optional(),
   code: z.string().optional(),

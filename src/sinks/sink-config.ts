@@ -23,7 +23,7 @@ const filterSchema = z
 /** Sink names become part of Redis keys and metric labels, so they are kept short and plain. */
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only, at most 64');
 
-/** Standard Webhooks symmetric secret: `whsec_` + base64 of 24 to 64 random bytes (FIELD-NOTES.md). */
+/** Standard Webhooks symmetric secret: `whsec_` + base64 of 24 to 64 random bytes (docs/field-notes.md). */
 const standardWebhooksSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'expected whsec_ followed by base64')

@@ -22,7 +22,7 @@ export interface EnqueueOptions {
  * If the script never runs (Redis away), neither exists and MORI's retry starts over. If it ran but
  * the answer was lost (timeout), the job exists and MORI's retry is answered as a duplicate: in
  * both cases nothing is lost and nothing is queued twice. The key carries its own TTL, so it
- * outlives `removeOnComplete` (FIELD-NOTES.md, "Dedupe"; bullmq#1318).
+ * outlives `removeOnComplete` (docs/field-notes.md, "Dedupe"; bullmq#1318).
  *
  * The job id is random: a deduplicated add returns the id of the job already holding the key, so
  * "a different id came back" is exactly "this event was seen before".

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Current and legacy header names (CONTRACT.md A, "Signatures"); Node lower-cases header names. */
+/** Current and legacy header names (docs/mori-api.md, "Signatures"); Node lower-cases header names. */
 export const SIGNATURE_HEADERS = ['x-moribiz-signature', 'x-mori-signature'] as const;
 
 export type SignatureFailure = 'missing' | 'malformed' | 'mismatch';

@@ -5,7 +5,7 @@ import type { DeliveryEnvelope } from '../sinks/sink.js';
 
 /**
  * The delivery id of an order state: the same for the same (order id, status, updatedAt), whichever
- * event announced it, on every retry and for every sink (CONTRACT.md B). 128 bits of SHA-256 are
+ * event announced it, on every retry and for every sink (docs/interface.md). 128 bits of SHA-256 are
  * plenty to keep distinct states apart; the prefix keeps it from ever looking like an integer.
  */
 export function deliveryIdFor(orderId: string, status: string, updatedAt: string): string {

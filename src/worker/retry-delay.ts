@@ -6,7 +6,7 @@ type DelayConfig = Pick<Config, 'MORI_RETRY_BASE_MS' | 'MORI_RETRY_MAX_DELAY_MS'
 
 /**
  * BullMQ's custom backoff strategy for both queues: exponential with full jitter (MORI's advice,
- * CONTRACT.md A), capped per delay, and never shorter than a Retry-After the other side sent.
+ * docs/mori-api.md), capped per delay, and never shorter than a Retry-After the other side sent.
  */
 export function createRetryDelay(config: DelayConfig, random: () => number = Math.random) {
   return (attemptsMade: number, type?: string, err?: Error): number => {

@@ -65,7 +65,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     concurrency: config.WORKER_CONCURRENCY,
     // A dead worker's lock lapses after lockDuration; the next stalled check (every stalledInterval)
     // hands its jobs to a live worker. Two stalls are tolerated so one crash plus one deploy does not
-    // fail a job (FIELD-NOTES.md pain 6).
+    // fail a job (docs/field-notes.md pain 6).
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: config.WORKER_MAX_STALLED_COUNT,

@@ -8,7 +8,7 @@ import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 
 const CURRENT = readFileSync(join(import.meta.dirname, '../fixtures/events/current-antiAi-completed.json'), 'utf8');
 
-/** MORI gives up on an answer after 5 s (CONTRACT.md A); a 503 must arrive well before that. */
+/** MORI gives up on an answer after 5 s (docs/mori-api.md); a 503 must arrive well before that. */
 const MORI_DEADLINE_MS = 5000;
 
 function event(id: string): string {

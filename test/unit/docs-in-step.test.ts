@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors.js';
@@ -37,5 +37,46 @@ describe('the documentation stays in step with the code', () => {
   it('.env.example names no variable the service does not read', () => {
     const names = envExample.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
     expect(names.filter((n) => !CONFIG_VARIABLES.includes(n!))).toEqual([]);
+  });
+});
+
+/** Every file of ours whose comments may cite docs/: sources, tests, benchmarks, the README. */
+function citingFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.(ts|mjs|md)$/.test(e.name) ? [join(dir, e.name)] : []));
+  const self = join(import.meta.dirname, 'docs-in-step.test.ts');
+  return [...walk(join(root, 'src')), ...walk(join(root, 'test')), ...walk(join(root, 'bench')), join(root, 'README.md')].filter((f) => f !== self);
+}
+
+/** `docs/x.md`, optionally followed by a quoted section or "pain N": how comments cite the docs. */
+const CITATION = /docs\/([a-z-]+\.md),? ?(?:"([^"]+)"|pain (\d+))?/g;
+
+const citations = citingFiles().flatMap((file) =>
+  [...readFileSync(file, 'utf8').matchAll(CITATION)].map((m) => ({
+    where: relative(root, file),
+    doc: m[1]!,
+    // A section name may wrap onto the next comment line.
+    section: m[2]?.replace(/\s*\n\s*(?:\*|\/\/)?\s*/g, ' '),
+    pain: m[3],
+  })),
+);
+
+describe('every citation of docs/ resolves inside this repository', () => {
+  it('finds citations to check', () => {
+    expect(citations.length).toBeGreaterThan(20);
+  });
+
+  it.each(citations)('$where cites docs/$doc $section', ({ doc, section, pain }) => {
+    const path = join(root, 'docs', doc);
+    expect(existsSync(path), `docs/${doc} does not exist`).toBe(true);
+    const text = readFileSync(path, 'utf8');
+    // A section is a heading, or the first cell of a checklist row (docs/field-notes.md).
+    if (section) expect(text.split('\n').some((l) => new RegExp(`^(#+ |\\| (\\S+ \\| )?)${section.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`).test(l)), `no section "${section}" in docs/${doc}`).toBe(true);
+    if (pain) expect(text).toMatch(new RegExp(`^${pain}\\. \\*\\*`, 'm'));
+  });
+
+  it('no comment points outside the repository', () => {
+    const outside = citingFiles().filter((f) => /CONTRACT\.md|FIELD-NOTES\.md|\.\.\/shared\//.test(readFileSync(f, 'utf8')));
+    expect(outside.map((f) => relative(root, f))).toEqual([]);
   });
 });

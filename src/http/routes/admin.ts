@@ -55,7 +55,7 @@ export interface AdminDeps {
  * Bull Board under /admin/queues, registered only when ADMIN_TOKEN is set. Every request, the UI's
  * static files included, must carry the token; wrong guesses are rate-limited per client IP.
  * Read-only unless ADMIN_READ_ONLY=false: Bull Board's clean and remove actions delete BullMQ's
- * dedupe keys (FIELD-NOTES.md "Dedupe"), so replays go through the `replay` command instead.
+ * dedupe keys (docs/field-notes.md "Dedupe"), so replays go through the `replay` command instead.
  */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const limiter = app.createRateLimit({ max: FAILED_LOGINS_PER_MINUTE, timeWindow: 60_000, keyGenerator: (r) => `admin:${r.ip}` });

@@ -51,7 +51,7 @@ function typeLabel(eventType: string | undefined): string {
 
 /**
  * POST {WEBHOOK_PATH}: an encapsulated plugin with its own raw-body parser, so the signature is
- * checked over the exact bytes MORI sent (FIELD-NOTES.md pain 1). The route only orchestrates:
+ * checked over the exact bytes MORI sent (docs/field-notes.md pain 1). The route only orchestrates:
  * verify (preValidation) → rate-limit unsigned traffic (preHandler) → validate → enqueue.
  */
 export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {

@@ -4,8 +4,7 @@ import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
 /** Every role runs the same program; ROLE picks which halves start (docs/interface.md, "Running it"). */
-export const ROLES = ['all', 'api', 'worker'] as const;
-export type Role = (typeof ROLES)[number];
+const ROLES = ['all', 'api', 'worker'] as const;
 
 /**
  * With REDIS_URL unset, `npm start` runs its own redis-server on this loopback port, and the

@@ -26,7 +26,7 @@ const REDACT_PATHS = [
   '*.*.thumbnailImageUrl',
 ];
 
-export function loggerOptions(level: string): LoggerOptions {
+function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     base: { service: 'mori-webhook-receiver' },

@@ -87,7 +87,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
 
   async function deliver(hook: Webhook, body: string, attempt = 0): Promise<void> {
     const signature = createHmac('sha256', hook.secret).update(body).digest('hex');
-    let status = 0;
+    let status: number;
     try {
       const res = await fetch(hook.url, {
         method: 'POST',
@@ -156,7 +156,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     return false;
   }
 
-  const server = createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://mock-mori');
       const auth = req.headers.authorization ?? '';
@@ -184,7 +184,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         if (typeof body.url !== 'string') return moriError(res, 400, 'INVALID_INPUT', 'url is required');
         const secret = `whsec_${randomBytes(24).toString('base64url')}`;
         webhooks.push({ url: body.url, secret });
-        return json(res, 200, { data: { id: webhooks.length, name: String(body.name ?? 'webhook'), secret } });
+        return json(res, 200, { data: { id: webhooks.length, name: typeof body.name === 'string' ? body.name : 'webhook', secret } });
       }
       if (req.method === 'POST' && url.pathname === '/simulate/orders') {
         const body = await readJson(req);
@@ -196,7 +196,9 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     } catch (err) {
       return moriError(res, 400, 'BAD_REQUEST', (err as Error).message);
     }
-  });
+  }
+  // handle() answers every error itself, so nothing it returns can reject unheard.
+  const server = createServer((req, res) => void handle(req, res));
 
   return {
     server,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Job, Queue } from 'bullmq';
 import { parseEnv } from '../config.js';
+import type { DeliveryJobData, EventJobData } from '../queues.js';
 import { UsageError, type CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
@@ -14,7 +15,10 @@ const PAGE = 500;
 /** The worker's budget markers; a replayed job starts its budgets again. */
 const BUDGET_FIELDS = ['failingSince', 'pendingSince', 'pendingChecks'];
 
-async function* failedJobs(queue: Queue): AsyncGenerator<Job> {
+/** What a dead letter of either queue may carry; every field optional, read for display and filtering. */
+type AnyJobData = Partial<EventJobData & DeliveryJobData>;
+
+async function* failedJobs(queue: Queue): AsyncGenerator<Job<AnyJobData>> {
   // Retrying removes a job from the failed set, so page through a snapshot of the ids first.
   const ids: string[] = [];
   for (let start = 0; ; start += PAGE) {
@@ -24,7 +28,7 @@ async function* failedJobs(queue: Queue): AsyncGenerator<Job> {
   }
   for (const id of ids) {
     const job = await queue.getJob(id);
-    if (job) yield job;
+    if (job) yield job as Job<AnyJobData>;
   }
 }
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseEnv } from '../config.js';
 import { ORDER_TYPES } from '../orders/order-status.js';
 import { UsageError, type CliContext } from './io.js';
-import { buildSampleEvent, buildSampleOrder, randomOrderIdOfType, type Generation, type OrderType } from './sample-orders.js';
+import { buildSampleEvent, buildSampleOrder, randomOrderIdOfType, type OrderType } from './sample-orders.js';
 
 export const SEND_TEST_EVENT_HELP = `send-test-event [--url URL] [--type antiAi|watermarkEmbed|watermarkExtract|aiDetection]
                 [--generation current|legacy] [--failed] [--order-id ID] [--event-id ID] [--secret S] [--unsigned]
@@ -32,7 +32,7 @@ export async function sendTestEvent(ctx: CliContext): Promise<number> {
   if (!secret && !values.unsigned) throw new UsageError('no secret: set MORI_WEBHOOK_SECRET, pass --secret, or --unsigned');
 
   const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType), { type: values.type as OrderType, status: values.failed ? 'failed' : 'complete' });
-  const event = buildSampleEvent(order, values.generation as Generation, values['event-id']);
+  const event = buildSampleEvent(order, values.generation, values['event-id']);
   const body = JSON.stringify(event);
   const url = values.url ?? `http://127.0.0.1:${env.PORT}${env.WEBHOOK_PATH}`;
   const headers: Record<string, string> = { 'content-type': 'application/json' };

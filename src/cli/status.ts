@@ -22,7 +22,7 @@ async function deadLettersBySink(queue: Queue): Promise<Record<string, number>> 
   for (let start = 0; ; start += PAGE) {
     const page = await queue.getFailed(start, start + PAGE - 1);
     for (const job of page) {
-      const sink = String(job.data?.sinkName ?? '?');
+      const sink = (job.data as { sinkName?: string } | undefined)?.sinkName ?? '?';
       bySink[sink] = (bySink[sink] ?? 0) + 1;
     }
     if (page.length < PAGE) return bySink;

@@ -36,7 +36,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_JSON',
 };
 
-export function toAppError(err: FastifyError | Error): AppError {
+function toAppError(err: FastifyError | Error): AppError {
   if (err instanceof AppError) return err;
   const code = 'code' in err && typeof err.code === 'string' ? FASTIFY_CODES[err.code] : undefined;
   if (code === 'BODY_TOO_LARGE') return new AppError(code, 'the body is larger than the limit', { cause: err });

@@ -15,7 +15,7 @@ export function budgetCeiling(limitPerWindow: number, share: number): number {
  * sliding window a burst at the end of one window and another at the start of the next would
  * spend twice our share in a few seconds (docs/decisions.md, "The look-up budget").
  */
-export function limiterFor(rate: number, windowMs: number): { max: 1; durationMs: number } {
+function limiterFor(rate: number, windowMs: number): { max: 1; durationMs: number } {
   return { max: 1, durationMs: Math.max(1, Math.ceil(windowMs / rate)) };
 }
 

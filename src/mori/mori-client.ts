@@ -18,7 +18,7 @@ import { moriErrorSchema, orderResponseSchema, type MoriOrder } from './order-sc
 export type MoriErrorKind = 'not-found' | 'auth' | 'rate-limited' | 'quota' | 'client' | 'retryable' | 'invalid-response';
 
 /** Codes of a spent quota, whatever status MORI answers them with (400, 429). */
-export const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_NOT_ENOUGH', 'PLAN_LIMIT_EXCEEDED']);
+const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_NOT_ENOUGH', 'PLAN_LIMIT_EXCEEDED']);
 
 /**
  * Why we spend a call, for the `mori_api_calls_total{purpose}` metric:
@@ -29,7 +29,7 @@ export const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED',
  */
 export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh';
 
-export type MoriApiVersion = 'v2' | 'v3';
+type MoriApiVersion = 'v2' | 'v3';
 
 export class MoriApiError extends Error {
   readonly kind: MoriErrorKind;

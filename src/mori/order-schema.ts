@@ -1,20 +1,13 @@
 import { z } from 'zod';
 import { orderIdSchema } from '../orders/order-id.js';
 
-/** The states after which an order never changes (docs/mori-api.md). */
-export const FINAL_ORDER_STATUSES = ['complete', 'failed', 'expired'] as const;
-
-export function isFinal(status: string): boolean {
-  return (FINAL_ORDER_STATUSES as readonly string[]).includes(status);
-}
-
 /**
- * The `data` object of GET /api/v2/orders/{id}. Loose: every field MORI sends is kept and passed
+ * The `data` object of GET /api/v3/orders/{id} (and v2). Loose: every field MORI sends is kept and passed
  * to the sinks, known or not (type-specific fields, options, fields added later). Only what the
  * pipeline relies on is checked: the id, the status, and `updatedAt`, from which the delivery id
  * is derived. `type` and `status` stay open strings so a new order type or status does not break us.
  */
-export const orderSchema = z.looseObject({
+const orderSchema = z.looseObject({
   orderId: orderIdSchema,
   type: z.string().min(1).max(64),
   status: z.string().min(1).max(64),

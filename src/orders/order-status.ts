@@ -1,10 +1,9 @@
 /** The order types MORI documents (docs/mori-api.md); sink filters may name only these. */
 export const ORDER_TYPES = ['antiAi', 'watermarkEmbed', 'watermarkExtract', 'aiDetection'] as const;
-export type OrderType = (typeof ORDER_TYPES)[number];
 
 /** The states after which an order never changes, as the summary names them. */
 export const FINAL_STATUSES = ['complete', 'failed', 'expired'] as const;
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
+type FinalStatus = (typeof FINAL_STATUSES)[number];
 
 /**
  * Older extract orders report their outcome as the status itself (`detected`, `undetected`):

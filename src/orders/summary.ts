@@ -6,7 +6,7 @@ export type Verdict = (typeof VERDICTS)[number];
 
 /** A watermark extract's outcome, as the v3 `result.detectionStatus` names it. */
 export const DETECTION_STATUSES = ['detected', 'undetected', 'inconclusive', 'unsupported', 'error'] as const;
-export type DetectionStatus = (typeof DETECTION_STATUSES)[number];
+type DetectionStatus = (typeof DETECTION_STATUSES)[number];
 
 /**
  * `data.summary` of the sink envelope: the facts a sink usually wants, in one shape whichever API
@@ -82,7 +82,7 @@ function outputFiles(result: Json | undefined): Json[] {
 }
 
 function watermarkTexts(order: Json, result: Json | undefined): string[] {
-  const texts = [...outputFiles(result).map((f) => f.watermarkText), ...(Array.isArray(order.watermarks) ? order.watermarks : [])];
+  const texts = [...outputFiles(result).map((f) => f.watermarkText), ...(Array.isArray(order.watermarks) ? (order.watermarks as unknown[]) : [])];
   return [...new Set(texts.filter((t): t is string => typeof t === 'string'))];
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { orderIdSchema } from '../orders/order-id.js';
 
 /** Event ids become Redis dedupe keys: UUIDs and similar tokens only. */
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+const EVENT_ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
 const eventIdSchema = z.string().regex(EVENT_ID_PATTERN, 'must be 1 to 128 letters, digits or "._~-"');
 
 const timestamp = z.string().max(64, 'must be at most 64 characters');
@@ -40,5 +40,3 @@ export const envelopeSchema = z.looseObject({
   eventType: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
 });
 
-export type CurrentEvent = z.output<typeof currentEventSchema>;
-export type LegacyEvent = z.output<typeof legacyEventSchema>;

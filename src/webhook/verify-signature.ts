@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Current and legacy header names (docs/mori-api.md, "Signatures"); Node lower-cases header names. */
-export const SIGNATURE_HEADERS = ['x-moribiz-signature', 'x-mori-signature'] as const;
+const SIGNATURE_HEADERS = ['x-moribiz-signature', 'x-mori-signature'] as const;
 
-export type SignatureFailure = 'missing' | 'malformed' | 'mismatch';
+type SignatureFailure = 'missing' | 'malformed' | 'mismatch';
 export type SignatureResult = { ok: true; header: string } | { ok: false; reason: SignatureFailure };
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -22,7 +22,7 @@ function headerValue(headers: Headers, name: string): string | undefined {
  * as UTF-8 bytes and never base64-decoded (that would be the Standard Webhooks convention).
  * Every secret is tried, and each comparison runs in constant time over equal-length buffers.
  */
-export function matchesAnySecret(body: Buffer | string, signatureHex: string, secrets: readonly string[]): boolean {
+function matchesAnySecret(body: Buffer | string, signatureHex: string, secrets: readonly string[]): boolean {
   const given = Buffer.from(signatureHex, 'hex');
   let matched = false;
   for (const secret of secrets) {

@@ -7,7 +7,7 @@ import type { Redis } from '../redis.js';
  */
 const LEDGER_TTL_MS = 30 * 24 * 3600 * 1000;
 
-export type LedgerVerdict = 'new' | 'delivered' | 'stale';
+type LedgerVerdict = 'new' | 'delivered' | 'stale';
 
 /**
  * Marks a delivery done and raises the order's high-water mark for the sink, atomically.

@@ -95,7 +95,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     [EVENTS_QUEUE, events],
     [DELIVERIES_QUEUE, deliveries],
   ] as const) {
-    worker.on('failed', (job: Job | undefined, err: Error) => {
+    worker.on('failed', (job: Job<Partial<EventJobData & DeliveryJobData>> | undefined, err: Error) => {
       // 'failed' fires on every failed attempt; finishedOn is set only when the job is dead-lettered.
       if (!job?.finishedOn) return;
       metrics.deadLetters.inc({ queue });

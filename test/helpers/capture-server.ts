@@ -1,11 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * A real HTTP server standing in for an http sink's receiver. Records every request; answers from
  * a script of responses consumed one per request (then 200).
  */
-export interface CapturedRequest {
+interface CapturedRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -14,7 +14,7 @@ export interface CapturedRequest {
   at: number;
 }
 
-export type CaptureResponse = { status: number; retryAfter?: string; location?: string; delayMs?: number };
+type CaptureResponse = { status: number; retryAfter?: string; location?: string; delayMs?: number };
 
 export interface CaptureServer {
   url: string;
@@ -28,7 +28,7 @@ export interface CaptureServer {
 export async function startCaptureServer(): Promise<CaptureServer> {
   const requests: CapturedRequest[] = [];
   const queue: CaptureResponse[] = [];
-  const server: Server = createServer(async (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += chunk;
     let json: unknown;
@@ -52,7 +52,9 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     if (step.retryAfter) headers['retry-after'] = step.retryAfter;
     if (step.location) headers.location = step.location;
     res.writeHead(step.status, headers).end(JSON.stringify({ ok: step.status < 300 }));
-  });
+  }
+  // A request that breaks off mid-body just ends its socket.
+  const server: Server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

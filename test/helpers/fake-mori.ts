@@ -13,12 +13,12 @@ import { buildSampleOrder, type OrderType } from '../../src/cli/sample-orders.js
  *   mori.script(order.orderId, [{ order: { ...order, status: 'inProgress' } }]);
  *   mori.script(order.orderId, [{ delayMs: 2000 }]);          // then the default
  */
-export type FakeResponse =
+type FakeResponse =
   | { status: number; body?: unknown; retryAfter?: string; delayMs?: number; headers?: Record<string, string> }
   | { order: Record<string, unknown>; delayMs?: number; headers?: Record<string, string> }
   | { delayMs: number };
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   orderId: string;
@@ -50,7 +50,7 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
   const send = (res: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
+  async function handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<unknown> {
     const path = req.url ?? '/';
     const match = /^\/api\/v[23]\/orders\/([^/?]+)$/.exec(path);
     const orderId = match ? decodeURIComponent(match[1]!) : '';
@@ -71,7 +71,8 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
     const order = orders.get(orderId);
     if (!order) return send(res, 404, moriError('ORDER_NOT_FOUND', 'Order not found'));
     return send(res, 200, { data: order });
-  });
+  }
+  const server: Server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

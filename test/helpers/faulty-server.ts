@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: S
       res.write('{"data":{"orderId":');
       return;
     case 'reset':
-      (req.socket as Socket).resetAndDestroy?.();
+      (req.socket).resetAndDestroy?.();
       return;
     case 'huge-body': {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -113,7 +113,7 @@ export function startDualProtocolServer(tls: { key: string; cert: string }, init
   const versions: string[] = [];
   const server = createSecureServer({ ...tls, allowHTTP1: true }, (req, res) => {
     versions.push(req.httpVersion);
-    respond(fault.current, req, res as Http2ServerResponse as unknown as ServerResponse);
+    respond(fault.current, req, res as unknown as ServerResponse);
   });
   return listen(server, 'https', new Set(), fault, versions);
 }

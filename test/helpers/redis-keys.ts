@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 /** Every key under a prefix, for assertions on what a test left in Redis. */
-export async function keysWithPrefix(url: string, prefix: string): Promise<string[]> {
+async function keysWithPrefix(url: string, prefix: string): Promise<string[]> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     const keys: string[] = [];

@@ -21,8 +21,8 @@ export async function startService(env: Record<string, string>, main = inject('b
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd,
   });
-  child.stdout!.on('data', (c) => (text += c));
-  child.stderr!.on('data', (c) => (text += c));
+  child.stdout.on('data', (c) => (text += c));
+  child.stderr.on('data', (c) => (text += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   await eventually(

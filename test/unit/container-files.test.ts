@@ -53,7 +53,7 @@ describe('docker-compose.yml', () => {
 
   it('passes only variables the configuration schema knows', () => {
     const names = new Set<string>();
-    for (const svc of Object.values(compose.services) as Record<string, unknown>[]) {
+    for (const svc of Object.values<Record<string, unknown>>(compose.services)) {
       for (const k of Object.keys((svc.environment as Record<string, string>) ?? {})) names.add(k);
       for (const k of interpolations(svc)) names.add(k);
     }

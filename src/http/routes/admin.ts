@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { errorBody } from '../reply.js';
 
-export const ADMIN_BASE_PATH = '/admin/queues';
+const ADMIN_BASE_PATH = '/admin/queues';
 
 /** Failed admin logins allowed per client IP per minute; a correct token is never limited. */
 const FAILED_LOGINS_PER_MINUTE = 10;

@@ -60,7 +60,10 @@ const trustProxy = z
     if (v === '' || v === 'false') return false;
     if (v === 'true') return true;
     if (/^\d+$/.test(v)) return Number(v);
-    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) return list;
     ctx.addIssue({ code: 'custom', message: 'expected false, true, a hop count or a list of proxy IPs/CIDRs' });
     return z.NEVER;
@@ -69,7 +72,12 @@ const trustProxy = z
 /** Secrets as MORI issues them (`whsec_…` included); several during a rotation. */
 const secretList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')));
 
 const path = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected a path starting with / (letters, digits, / _ . -)');
@@ -80,7 +88,10 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: redisUrl.optional(),
   /** Key prefix of every queue; the braces are a Redis Cluster hash tag (docs/field-notes.md "Naming"). */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")').default('{mori}'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")')
+    .default('{mori}'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   MORI_API_BASE_URL: httpUrl.default('https://api.bizmori.com'),
@@ -195,7 +206,9 @@ function readSinks(env: Env, problems: string[]): SinkConfig[] {
     try {
       text = readFileSync(env.SINKS_FILE, 'utf8');
     } catch (err) {
-      problems.push(`SINKS_FILE: cannot read ${env.SINKS_FILE} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      problems.push(
+        `SINKS_FILE: cannot read ${env.SINKS_FILE} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
       return [];
     }
   }
@@ -246,7 +259,9 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   const runsWorker = e.ROLE !== 'api';
 
   if (runsApi && (e.MORI_WEBHOOK_SECRET ?? []).length === 0 && !e.MORI_WEBHOOK_ALLOW_UNSIGNED) {
-    problems.push('MORI_WEBHOOK_SECRET: required where the receiver runs (ROLE=all|api); set MORI_WEBHOOK_ALLOW_UNSIGNED=true only for local testing');
+    problems.push(
+      'MORI_WEBHOOK_SECRET: required where the receiver runs (ROLE=all|api); set MORI_WEBHOOK_ALLOW_UNSIGNED=true only for local testing',
+    );
   }
   if (runsWorker && e.MORI_API_TOKEN === undefined) {
     problems.push('MORI_API_TOKEN: required where a worker runs (ROLE=all|worker)');

@@ -56,7 +56,13 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
   }
 }
 
-async function startRoles(config: Config, logger: Logger, redisUrl: string, closers: Closer[], localRedis: Closer[]): Promise<() => Promise<boolean>> {
+async function startRoles(
+  config: Config,
+  logger: Logger,
+  redisUrl: string,
+  closers: Closer[],
+  localRedis: Closer[],
+): Promise<() => Promise<boolean>> {
   const metrics = createMetrics();
 
   // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
@@ -80,7 +86,16 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
   const queues = [queue, deliveriesView];
   const collectMetrics = createQueueMetricsCollector(queues, metrics);
 
-  const server = await buildServer({ config, logger, metrics, queue, redis: producer, rateLimitRedis, collectMetrics, adminQueues: queues });
+  const server = await buildServer({
+    config,
+    logger,
+    metrics,
+    queue,
+    redis: producer,
+    rateLimitRedis,
+    collectMetrics,
+    adminQueues: queues,
+  });
   closers.push({ name: 'http server', close: () => server.close() });
 
   const token = config.MORI_API_TOKEN;
@@ -89,22 +104,40 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, clos
     const plain = connect('plain', 'plain');
     const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: token }, metrics, logger);
     const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
-    const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger, name: `${hostname()}:${process.pid}` });
+    const workers = startWorkers({
+      config,
+      connection,
+      redis: plain,
+      mori,
+      sinks,
+      metrics,
+      logger,
+      name: `${hostname()}:${process.pid}`,
+    });
     closers.push(
       { name: 'workers', close: () => workers.close() },
       { name: 'sinks', close: () => Promise.all(sinks.map((s) => s.close())) },
       { name: 'mori client', close: () => mori.close() },
     );
-    logger.info({ sinks: sinks.map((s) => `${s.type}:${s.name}`), concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+    logger.info(
+      { sinks: sinks.map((s) => `${s.type}:${s.name}`), concurrency: config.WORKER_CONCURRENCY },
+      'worker started',
+    );
   }
   closers.push({ name: 'queues', close: () => Promise.all(queues.map((q) => q.close())) }, ...clients);
 
   if (config.runsApi && config.MORI_WEBHOOK_SECRET.length === 0) {
-    logger.warn('MORI_WEBHOOK_ALLOW_UNSIGNED=true and no secret: accepting UNSIGNED webhooks; never do this in production');
+    logger.warn(
+      'MORI_WEBHOOK_ALLOW_UNSIGNED=true and no secret: accepting UNSIGNED webhooks; never do this in production',
+    );
   }
   await server.listen({ port: config.PORT, host: config.HOST });
   logger.info(
-    { role: config.ROLE, webhookPath: config.runsApi ? config.WEBHOOK_PATH : undefined, signed: config.MORI_WEBHOOK_SECRET.length > 0 },
+    {
+      role: config.ROLE,
+      webhookPath: config.runsApi ? config.WEBHOOK_PATH : undefined,
+      signed: config.MORI_WEBHOOK_SECRET.length > 0,
+    },
     'mori-webhook-receiver started',
   );
   return () => closeAll([...closers, ...localRedis], config.SHUTDOWN_TIMEOUT_MS, logger);
@@ -121,7 +154,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL, { stdoutIsTaken: config.runsWorker && config.sinks.some((s) => s.type === 'stdout') });
+  const logger = createLogger(config.LOG_LEVEL, {
+    stdoutIsTaken: config.runsWorker && config.sinks.some((s) => s.type === 'stdout'),
+  });
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting');

@@ -44,7 +44,7 @@ export function createMetrics() {
     }),
     moriCalls: new Counter({
       name: 'mori_api_calls_total',
-      help: 'Every call made to MORI, spent from the account\'s shared budget: by purpose (lookup, recheck, retry, refresh), endpoint and HTTP status (or timeout / network_error)',
+      help: "Every call made to MORI, spent from the account's shared budget: by purpose (lookup, recheck, retry, refresh), endpoint and HTTP status (or timeout / network_error)",
       labelNames: ['purpose', 'endpoint', 'status'] as const,
       registers: [registry],
     }),
@@ -55,7 +55,7 @@ export function createMetrics() {
     }),
     moriQuotaExhausted: new Counter({
       name: 'mori_api_quota_exhausted_total',
-      help: 'MORI answers saying the plan\'s usage is spent (USAGE_LIMIT_EXCEEDED, USAGE_NOT_ENOUGH, PLAN_LIMIT_EXCEEDED), by code; look-ups pause, events wait',
+      help: "MORI answers saying the plan's usage is spent (USAGE_LIMIT_EXCEEDED, USAGE_NOT_ENOUGH, PLAN_LIMIT_EXCEEDED), by code; look-ups pause, events wait",
       labelNames: ['code'] as const,
       registers: [registry],
     }),

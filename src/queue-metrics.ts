@@ -11,7 +11,10 @@ export function createQueueMetricsCollector(queues: readonly Queue[], metrics: M
   return async () => {
     await Promise.all(
       queues.map(async (queue) => {
-        const [counts, oldest] = await Promise.all([queue.getJobCounts(...STATES), queue.getJobs(['waiting'], 0, 0, true)]);
+        const [counts, oldest] = await Promise.all([
+          queue.getJobCounts(...STATES),
+          queue.getJobs(['waiting'], 0, 0, true),
+        ]);
         for (const state of STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
         const age = oldest[0] ? Math.max(0, (Date.now() - oldest[0].timestamp) / 1000) : 0;
         metrics.queueOldestWaitingAge.set({ queue: queue.name }, age);

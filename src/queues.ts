@@ -14,7 +14,6 @@ export const DELIVERIES_QUEUE = 'mori-deliveries';
 export const FETCH_ORDER_JOB = 'fetch-order';
 export const DELIVER_JOB = 'deliver';
 
-
 /** What a fetch job carries: ids and times only. Presigned URLs from the body never enter Redis. */
 export interface EventJobData {
   eventId: string;
@@ -78,8 +77,16 @@ const REMOVE_ON_COMPLETE = { age: 24 * 3600, count: 5000 };
 /** Failed jobs are our dead letters: kept until replayed (docs/interface.md, "Retry budgets"). */
 const KEEP_JOBS = { removeOnComplete: REMOVE_ON_COMPLETE, removeOnFail: false } as const;
 
-const EVENT_JOB_OPTIONS: DefaultJobOptions = { ...KEEP_JOBS, attempts: UNBOUNDED_ATTEMPTS, backoff: { type: MORI_BACKOFF } };
-const DELIVERY_JOB_OPTIONS: DefaultJobOptions = { ...KEEP_JOBS, attempts: UNBOUNDED_ATTEMPTS, backoff: { type: SINK_BACKOFF } };
+const EVENT_JOB_OPTIONS: DefaultJobOptions = {
+  ...KEEP_JOBS,
+  attempts: UNBOUNDED_ATTEMPTS,
+  backoff: { type: MORI_BACKOFF },
+};
+const DELIVERY_JOB_OPTIONS: DefaultJobOptions = {
+  ...KEEP_JOBS,
+  attempts: UNBOUNDED_ATTEMPTS,
+  backoff: { type: SINK_BACKOFF },
+};
 
 export function createDeliveriesQueue(connection: Redis, prefix: string): Queue<DeliveryJobData> {
   return new Queue<DeliveryJobData>(DELIVERIES_QUEUE, {

@@ -18,9 +18,19 @@ declare module 'vitest' {
 function buildForProcessTests(): string {
   const root = join(import.meta.dirname, '..');
   const outDir = join(root, 'node_modules/.cache/mori-test-build');
-  execFileSync(process.execPath, [join(root, 'node_modules/@typescript/native/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/@typescript/native/bin/tsc'),
+      '-p',
+      join(root, 'tsconfig.build.json'),
+      '--outDir',
+      outDir,
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
   return join(outDir, 'main.js');
 }
 

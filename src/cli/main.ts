@@ -50,7 +50,11 @@ const ctx: CliContext = {
 try {
   process.exitCode = await command(ctx);
 } catch (err) {
-  if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     ctx.err(`${name}: ${(err as Error).message}`);
     process.exitCode = 2;
   } else {

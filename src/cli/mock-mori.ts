@@ -5,7 +5,15 @@ import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from '../mori/lookup-budget.js'
 import { ORDER_ID_PATTERN } from '../orders/order-id.js';
 import { ORDER_TYPES } from '../orders/order-status.js';
 import { UsageError, type CliContext } from './io.js';
-import { buildSampleEvent, buildSampleOrder, orderTypeFor, outcomeForFileName, randomOrderId, type OrderType, type SampleOutcome } from './sample-orders.js';
+import {
+  buildSampleEvent,
+  buildSampleOrder,
+  orderTypeFor,
+  outcomeForFileName,
+  randomOrderId,
+  type OrderType,
+  type SampleOutcome,
+} from './sample-orders.js';
 
 export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--token T] [--finish-after SECONDS]
           [--webhook-url URL --secret S] [--create-every SECONDS] [--plan free|pro|enterprise]
@@ -102,7 +110,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     }
     log(`webhook → ${hook.url}: ${status || 'no answer'} (attempt ${attempt + 1})`);
     const delay = MORI_RETRY_DELAYS_MS[attempt];
-    if ((status < 200 || status >= 300) && delay !== undefined) later(delay, () => void deliver(hook, body, attempt + 1));
+    if ((status < 200 || status >= 300) && delay !== undefined)
+      later(delay, () => void deliver(hook, body, attempt + 1));
   }
 
   function track(orderId: string, type?: OrderType, outcome: SampleOutcome = {}): SimOrder {
@@ -119,13 +128,21 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       };
       orders.set(orderId, sim);
     }
-    if (sim.status === 'inProgress' && Date.now() >= sim.finishesAt) sim.status = sim.outcome.failed ? 'failed' : 'complete';
+    if (sim.status === 'inProgress' && Date.now() >= sim.finishesAt)
+      sim.status = sim.outcome.failed ? 'failed' : 'complete';
     return sim;
   }
 
   function render(sim: SimOrder, apiVersion: 'v2' | 'v3' = 'v3'): Record<string, unknown> {
     const updatedAt = sim.status === 'inProgress' ? sim.createdAt : new Date(sim.finishesAt);
-    return buildSampleOrder(sim.orderId, { type: sim.type, status: sim.status, createdAt: sim.createdAt, updatedAt, outcome: sim.outcome, apiVersion });
+    return buildSampleOrder(sim.orderId, {
+      type: sim.type,
+      status: sim.status,
+      createdAt: sim.createdAt,
+      updatedAt,
+      outcome: sim.outcome,
+      apiVersion,
+    });
   }
 
   function announceWhenFinished(sim: SimOrder): void {
@@ -161,7 +178,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       const url = new URL(req.url ?? '/', 'http://mock-mori');
       const auth = req.headers.authorization ?? '';
       const authorized = auth.startsWith('Bearer ') && (opts.token === undefined || auth === `Bearer ${opts.token}`);
-      if (url.pathname.startsWith('/api/') && !authorized) return moriError(res, 401, 'UNAUTHORIZED', 'Invalid or missing API token');
+      if (url.pathname.startsWith('/api/') && !authorized)
+        return moriError(res, 401, 'UNAUTHORIZED', 'Invalid or missing API token');
 
       if (url.pathname.startsWith('/api/')) {
         stats.requests += 1;
@@ -184,13 +202,19 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         if (typeof body.url !== 'string') return moriError(res, 400, 'INVALID_INPUT', 'url is required');
         const secret = `whsec_${randomBytes(24).toString('base64url')}`;
         webhooks.push({ url: body.url, secret });
-        return json(res, 200, { data: { id: webhooks.length, name: typeof body.name === 'string' ? body.name : 'webhook', secret } });
+        return json(res, 200, {
+          data: { id: webhooks.length, name: typeof body.name === 'string' ? body.name : 'webhook', secret },
+        });
       }
       if (req.method === 'POST' && url.pathname === '/simulate/orders') {
         const body = await readJson(req);
-        const type = (ORDER_TYPES as readonly string[]).includes(String(body.type)) ? (body.type as OrderType) : undefined;
+        const type = (ORDER_TYPES as readonly string[]).includes(String(body.type))
+          ? (body.type as OrderType)
+          : undefined;
         const outcome = typeof body.fileName === 'string' ? outcomeForFileName(body.fileName) : {};
-        return json(res, 201, { data: createOrder(type, body.failed === true ? { ...outcome, failed: true } : outcome) });
+        return json(res, 201, {
+          data: createOrder(type, body.failed === true ? { ...outcome, failed: true } : outcome),
+        });
       }
       return moriError(res, 404, 'NOT_FOUND', 'Not found');
     } catch (err) {
@@ -227,10 +251,13 @@ export async function mockMori(ctx: CliContext, signal: AbortSignal): Promise<nu
     },
   });
   const plan = values.plan;
-  if (plan !== undefined && !(plan in PLAN_LIMITS_PER_MINUTE)) throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS_PER_MINUTE).join(', ')}`);
-  if (values['webhook-url'] && !values.secret) throw new UsageError('--webhook-url needs --secret (the secret the receiver verifies with)');
+  if (plan !== undefined && !(plan in PLAN_LIMITS_PER_MINUTE))
+    throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS_PER_MINUTE).join(', ')}`);
+  if (values['webhook-url'] && !values.secret)
+    throw new UsageError('--webhook-url needs --secret (the secret the receiver verifies with)');
   const finishAfter = Number(values['finish-after']);
-  if (!Number.isFinite(finishAfter) || finishAfter < 0) throw new UsageError('--finish-after must be a number of seconds');
+  if (!Number.isFinite(finishAfter) || finishAfter < 0)
+    throw new UsageError('--finish-after must be a number of seconds');
   const sim = createMockMori({
     token: values.token,
     finishAfterMs: finishAfter * 1000,

@@ -17,7 +17,9 @@ export async function openQueues(env: Env) {
     await waitUntilReady(connection, CONNECT_DEADLINE_MS);
   } catch {
     await closeRedis(connection);
-    throw new Error(`cannot reach Redis at ${url.replace(/\/\/[^@]*@/, '//***@')}: set REDIS_URL, or start the service (npm start) so its embedded Redis runs`);
+    throw new Error(
+      `cannot reach Redis at ${url.replace(/\/\/[^@]*@/, '//***@')}: set REDIS_URL, or start the service (npm start) so its embedded Redis runs`,
+    );
   }
   const events = createEventsQueue(connection, env.REDIS_PREFIX);
   const deliveries = createDeliveriesQueue(connection, env.REDIS_PREFIX);

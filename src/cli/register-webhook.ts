@@ -7,10 +7,15 @@ export const REGISTER_WEBHOOK_HELP = `register-webhook --url <public https URL o
   Registers the URL with MORI (POST /api/v2/orders/webhooks, with MORI_API_TOKEN) and prints the
   secret MORI issues. MORI shows it once: put it in MORI_WEBHOOK_SECRET straight away.`;
 
-const answerSchema = z.object({ data: z.object({ id: z.union([z.number(), z.string()]), name: z.string().optional(), secret: z.string().min(1) }) });
+const answerSchema = z.object({
+  data: z.object({ id: z.union([z.number(), z.string()]), name: z.string().optional(), secret: z.string().min(1) }),
+});
 
 export async function registerWebhook(ctx: CliContext): Promise<number> {
-  const { values } = parseArgs({ args: ctx.args, options: { url: { type: 'string' }, name: { type: 'string', default: 'mori-webhook-receiver' } } });
+  const { values } = parseArgs({
+    args: ctx.args,
+    options: { url: { type: 'string' }, name: { type: 'string', default: 'mori-webhook-receiver' } },
+  });
   if (!values.url) throw new UsageError('--url is required');
   let target: URL;
   try {
@@ -26,7 +31,11 @@ export async function registerWebhook(ctx: CliContext): Promise<number> {
 
   const res = await fetch(`${env.MORI_API_BASE_URL}/api/v2/orders/webhooks`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${env.MORI_API_TOKEN}`, 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      authorization: `Bearer ${env.MORI_API_TOKEN}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
     body: JSON.stringify({ name: values.name, url: target.toString() }),
     signal: AbortSignal.timeout(30_000),
   });

@@ -42,7 +42,8 @@ export async function replay(ctx: CliContext): Promise<number> {
       'dry-run': { type: 'boolean', default: false },
     },
   });
-  if (!['events', 'deliveries', 'all'].includes(values.queue)) throw new UsageError('--queue must be events, deliveries or all');
+  if (!['events', 'deliveries', 'all'].includes(values.queue))
+    throw new UsageError('--queue must be events, deliveries or all');
   if (values.sink && values.queue === 'events') throw new UsageError('--sink applies to the deliveries queue');
   const env = parseEnv(ctx.env);
   const queues = await openQueues(env);

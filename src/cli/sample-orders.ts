@@ -64,10 +64,19 @@ function v3Result(type: OrderType, orderId: string, fileBase: string, outcome: S
     case 'antiAi':
       return { outputFiles: [{ fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0` }] };
     case 'watermarkEmbed':
-      return { outputFiles: [{ fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0`, watermarkText: '© MORI demo' }] };
+      return {
+        outputFiles: [
+          { fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0`, watermarkText: '© MORI demo' },
+        ],
+      };
     case 'watermarkExtract': {
       const detected = outcome.detected ?? true;
-      return { detectionStatus: detected ? 'detected' : 'undetected', watermarkText: detected ? '© MORI demo' : null, reportSupported: false, reports: [] };
+      return {
+        detectionStatus: detected ? 'detected' : 'undetected',
+        watermarkText: detected ? '© MORI demo' : null,
+        reportSupported: false,
+        reports: [],
+      };
     }
     case 'aiDetection': {
       const probability = outcome.probability ?? 0.82;
@@ -128,7 +137,8 @@ export function buildSampleOrder(orderId: string, opts: SampleOrderOptions = {})
   const updatedAt = opts.updatedAt ?? new Date();
   const fileBase = opts.fileBase ?? 'https://files.example.invalid';
   const outcome = opts.outcome ?? {};
-  const errors = status === 'failed' ? { errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' } : null;
+  const errors =
+    status === 'failed' ? { errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' } : null;
   const common = {
     type,
     orderId,
@@ -162,7 +172,12 @@ export function buildSampleEvent(
   const type = order.type as OrderType;
   const failed = order.status === 'failed';
   if (generation === 'legacy') {
-    return { eventId, eventType: `ORDER.${LEGACY_FEATURE[type] ?? 'ANTI_AI'}.PROCESSED`, occurredAt: order.updatedAt, data: { orderId: order.orderId, status: order.status } };
+    return {
+      eventId,
+      eventType: `ORDER.${LEGACY_FEATURE[type] ?? 'ANTI_AI'}.PROCESSED`,
+      occurredAt: order.updatedAt,
+      data: { orderId: order.orderId, status: order.status },
+    };
   }
   return {
     eventId,
@@ -173,10 +188,16 @@ export function buildSampleEvent(
       orderName: order.orderName,
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
-      ...(failed ? { failedAt: order.updatedAt, errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' } : { completedAt: order.updatedAt }),
+      ...(failed
+        ? { failedAt: order.updatedAt, errorCode: 'PROCESSING_ERROR', errorMessage: 'The image could not be processed' }
+        : { completedAt: order.updatedAt }),
       status: order.status,
       fileCount: 1,
-      ...(failed ? {} : { downloadUrl: `https://files.example.invalid/download/${String(order.orderId)}?X-Amz-Signature=${randomUUID().replace(/-/g, '')}` }),
+      ...(failed
+        ? {}
+        : {
+            downloadUrl: `https://files.example.invalid/download/${String(order.orderId)}?X-Amz-Signature=${randomUUID().replace(/-/g, '')}`,
+          }),
     },
   };
 }

@@ -25,13 +25,19 @@ export async function sendTestEvent(ctx: CliContext): Promise<number> {
       unsigned: { type: 'boolean', default: false },
     },
   });
-  if (!(ORDER_TYPES as readonly string[]).includes(values.type)) throw new UsageError(`--type must be one of ${ORDER_TYPES.join(', ')}`);
-  if (values.generation !== 'current' && values.generation !== 'legacy') throw new UsageError('--generation must be current or legacy');
+  if (!(ORDER_TYPES as readonly string[]).includes(values.type))
+    throw new UsageError(`--type must be one of ${ORDER_TYPES.join(', ')}`);
+  if (values.generation !== 'current' && values.generation !== 'legacy')
+    throw new UsageError('--generation must be current or legacy');
   const env = parseEnv(ctx.env);
   const secret = values.secret ?? env.MORI_WEBHOOK_SECRET?.[0];
-  if (!secret && !values.unsigned) throw new UsageError('no secret: set MORI_WEBHOOK_SECRET, pass --secret, or --unsigned');
+  if (!secret && !values.unsigned)
+    throw new UsageError('no secret: set MORI_WEBHOOK_SECRET, pass --secret, or --unsigned');
 
-  const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType), { type: values.type as OrderType, status: values.failed ? 'failed' : 'complete' });
+  const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType), {
+    type: values.type as OrderType,
+    status: values.failed ? 'failed' : 'complete',
+  });
   const event = buildSampleEvent(order, values.generation, values['event-id']);
   const body = JSON.stringify(event);
   const url = values.url ?? `http://127.0.0.1:${env.PORT}${env.WEBHOOK_PATH}`;

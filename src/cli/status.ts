@@ -46,10 +46,16 @@ export async function status(ctx: CliContext): Promise<number> {
     }
     ctx.out(`${'queue'.padEnd(18)}${STATES.map((s) => s.padStart(11)).join('')}${'oldest wait'.padStart(13)}`);
     for (const [name, q] of Object.entries(report.queues)) {
-      ctx.out(`${name.padEnd(18)}${STATES.map((s) => String(q[s]).padStart(11)).join('')}${`${q.oldestWaitingSeconds}s`.padStart(13)}`);
+      ctx.out(
+        `${name.padEnd(18)}${STATES.map((s) => String(q[s]).padStart(11)).join('')}${`${q.oldestWaitingSeconds}s`.padStart(13)}`,
+      );
     }
     const sinks = Object.entries(report.deadLettersBySink);
-    ctx.out(sinks.length === 0 ? 'no dead-lettered deliveries' : `dead-lettered deliveries: ${sinks.map(([s, n]) => `${s}=${n}`).join(' ')}`);
+    ctx.out(
+      sinks.length === 0
+        ? 'no dead-lettered deliveries'
+        : `dead-lettered deliveries: ${sinks.map(([s, n]) => `${s}=${n}`).join(' ')}`,
+    );
     return 0;
   } finally {
     await queues.close();

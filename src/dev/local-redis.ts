@@ -40,7 +40,12 @@ export interface LocalRedisOptions {
 
 /** True when a Redis answers PING at `url` right now (one try, no reconnects). */
 export async function answersPing(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -72,7 +77,22 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
   mkdirSync(dir, { recursive: true });
   const child = spawn(
     command,
-    ['--port', String(opts.port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--save', ''],
+    [
+      '--port',
+      String(opts.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
@@ -84,7 +104,10 @@ export async function startLocalRedis(opts: LocalRedisOptions): Promise<LocalRed
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  opts.logger.info({ url, dataDir: dir }, 'REDIS_URL is unset; started a local redis-server (AOF on); it stops when this process does');
+  opts.logger.info(
+    { url, dataDir: dir },
+    'REDIS_URL is unset; started a local redis-server (AOF on); it stops when this process does',
+  );
   return {
     url,
     stop: async () => {

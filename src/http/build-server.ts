@@ -79,7 +79,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (config.runsApi) await app.register(webhookRoute, { config, queue: deps.queue, metrics: deps.metrics });
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {
-    await app.register(adminRoutes, { token: config.ADMIN_TOKEN, queues: deps.adminQueues ?? [deps.queue], readOnly: config.ADMIN_READ_ONLY });
+    await app.register(adminRoutes, {
+      token: config.ADMIN_TOKEN,
+      queues: deps.adminQueues ?? [deps.queue],
+      readOnly: config.ADMIN_READ_ONLY,
+    });
   }
   return app;
 }

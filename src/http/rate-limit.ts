@@ -17,7 +17,8 @@ export function rateLimitPluginOptions(config: Config, redis: Redis): RateLimitP
     redis,
     nameSpace: rateLimitNamespace(config.REDIS_PREFIX),
     skipOnError: true,
-    errorResponseBuilder: (_req, ctx) => new AppError('RATE_LIMITED', `too many requests without a valid signature; retry in ${ctx.after}`),
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError('RATE_LIMITED', `too many requests without a valid signature; retry in ${ctx.after}`),
   };
 }
 

@@ -40,7 +40,8 @@ function toAppError(err: FastifyError | Error): AppError {
   if (err instanceof AppError) return err;
   const code = 'code' in err && typeof err.code === 'string' ? FASTIFY_CODES[err.code] : undefined;
   if (code === 'BODY_TOO_LARGE') return new AppError(code, 'the body is larger than the limit', { cause: err });
-  if (code === 'UNSUPPORTED_MEDIA_TYPE') return new AppError(code, 'Content-Type must be application/json', { cause: err });
+  if (code === 'UNSUPPORTED_MEDIA_TYPE')
+    return new AppError(code, 'Content-Type must be application/json', { cause: err });
   if (code) return new AppError(code, err.message, { cause: err });
   return new AppError('INTERNAL_ERROR', 'internal error', { cause: err });
 }

@@ -72,7 +72,9 @@ export function createLookupBudget(opts: LookupBudgetOptions): LookupBudget {
   const floor = Math.max(1, Math.floor(opts.ceiling / 10));
   const step = Math.max(1, Math.ceil(opts.ceiling / 10));
   const adjust = async (op: 'decrease' | 'increase' | 'read'): Promise<number> => {
-    const rate = Number(await opts.redis.eval(ADJUST_SCRIPT, 1, opts.key, Date.now(), opts.ceiling, floor, op, opts.windowMs, step));
+    const rate = Number(
+      await opts.redis.eval(ADJUST_SCRIPT, 1, opts.key, Date.now(), opts.ceiling, floor, op, opts.windowMs, step),
+    );
     const limiter = limiterFor(rate, opts.windowMs);
     await opts.apply(limiter);
     return rate;

@@ -15,7 +15,8 @@ import { moriErrorSchema, orderResponseSchema, type MoriOrder } from './order-sc
  * - `retryable`: network error, timeout or 5xx; retried by the job with backoff.
  * - `invalid-response`: a 200 whose body is not an order.
  */
-export type MoriErrorKind = 'not-found' | 'auth' | 'rate-limited' | 'quota' | 'client' | 'retryable' | 'invalid-response';
+export type MoriErrorKind =
+  'not-found' | 'auth' | 'rate-limited' | 'quota' | 'client' | 'retryable' | 'invalid-response';
 
 /** Codes of a spent quota, whatever status MORI answers them with (400, 429). */
 const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_NOT_ENOUGH', 'PLAN_LIMIT_EXCEEDED']);
@@ -44,7 +45,13 @@ export class MoriApiError extends Error {
   constructor(
     kind: MoriErrorKind,
     message: string,
-    opts: { status?: number; moriCode?: string; retryAfterMs?: number; failure?: RequestFailureKind; cause?: unknown } = {},
+    opts: {
+      status?: number;
+      moriCode?: string;
+      retryAfterMs?: number;
+      failure?: RequestFailureKind;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: opts.cause });
     this.name = 'MoriApiError';
@@ -131,7 +138,8 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
   const report = opts.onCall ?? (() => undefined);
 
   async function getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder> {
-    if (!ORDER_ID_PATTERN.test(orderId)) throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
+    if (!ORDER_ID_PATTERN.test(orderId))
+      throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -140,7 +148,11 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       res = await pool.request({
         method: 'GET',
         path: `${basePath}/api/${apiVersion}/orders/${encodeURIComponent(orderId)}`,
-        headers: { authorization: `Bearer ${opts.token}`, accept: 'application/json', 'user-agent': 'mori-webhook-receiver' },
+        headers: {
+          authorization: `Bearer ${opts.token}`,
+          accept: 'application/json',
+          'user-agent': 'mori-webhook-receiver',
+        },
         signal: AbortSignal.timeout(opts.timeoutMs),
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
@@ -148,12 +160,27 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       text = await res.body.text();
     } catch (err) {
       const failure = describeRequestFailure(err);
-      report({ purpose, endpoint, status: failure.kind === 'timeout' ? 'timeout' : 'network_error', seconds: seconds() });
+      report({
+        purpose,
+        endpoint,
+        status: failure.kind === 'timeout' ? 'timeout' : 'network_error',
+        seconds: seconds(),
+      });
       if (failure.kind === 'too-large') {
-        throw new MoriApiError('invalid-response', `MORI's answer for order ${orderId} was larger than ${MAX_BODY_BYTES} bytes`, { cause: err });
+        throw new MoriApiError(
+          'invalid-response',
+          `MORI's answer for order ${orderId} was larger than ${MAX_BODY_BYTES} bytes`,
+          { cause: err },
+        );
       }
-      const why = failure.kind === 'timeout' ? `timed out after ${opts.timeoutMs} ms` : `failed: ${failure.kind} (${failure.detail})`;
-      throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, { cause: err, failure: failure.kind });
+      const why =
+        failure.kind === 'timeout'
+          ? `timed out after ${opts.timeoutMs} ms`
+          : `failed: ${failure.kind} (${failure.detail})`;
+      throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, {
+        cause: err,
+        failure: failure.kind,
+      });
     }
     const status = res.statusCode;
     report({ purpose, endpoint, status: String(status), seconds: seconds() });
@@ -166,25 +193,40 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       try {
         json = JSON.parse(text);
       } catch {
-        throw new MoriApiError('invalid-response', `MORI answered 200 for order ${orderId} with a body that is not JSON`, { status });
+        throw new MoriApiError(
+          'invalid-response',
+          `MORI answered 200 for order ${orderId} with a body that is not JSON`,
+          { status },
+        );
       }
       const parsed = orderResponseSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new MoriApiError('invalid-response', `MORI's order ${orderId} is malformed: data.${issue?.path.join('.')}: ${issue?.message}`, { status });
+        throw new MoriApiError(
+          'invalid-response',
+          `MORI's order ${orderId} is malformed: data.${issue?.path.join('.')}: ${issue?.message}`,
+          { status },
+        );
       }
       if (parsed.data.data.orderId !== orderId) {
-        throw new MoriApiError('invalid-response', `MORI answered order ${parsed.data.data.orderId} when asked for ${orderId}`, { status });
+        throw new MoriApiError(
+          'invalid-response',
+          `MORI answered order ${parsed.data.data.orderId} when asked for ${orderId}`,
+          { status },
+        );
       }
       return parsed.data.data;
     }
     const { message, moriCode } = describeError(status, text);
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now(), retryAfterCap);
     const common = { status, moriCode, retryAfterMs };
-    if (moriCode !== undefined && QUOTA_CODES.has(moriCode)) throw new MoriApiError('quota', `${message}: the MORI plan's usage is spent`, common);
-    if (moriCode === 'RATE_LIMIT_EXCEEDED' || status === 429) throw new MoriApiError('rate-limited', `${message} for order ${orderId}`, common);
+    if (moriCode !== undefined && QUOTA_CODES.has(moriCode))
+      throw new MoriApiError('quota', `${message}: the MORI plan's usage is spent`, common);
+    if (moriCode === 'RATE_LIMIT_EXCEEDED' || status === 429)
+      throw new MoriApiError('rate-limited', `${message} for order ${orderId}`, common);
     if (status === 404) throw new MoriApiError('not-found', `${message} for order ${orderId}`, common);
-    if (status === 401 || status === 403) throw new MoriApiError('auth', `${message}: MORI refused the API token`, common);
+    if (status === 401 || status === 403)
+      throw new MoriApiError('auth', `${message}: MORI refused the API token`, common);
     if (status >= 500) throw new MoriApiError('retryable', `${message} for order ${orderId}`, common);
     throw new MoriApiError('client', `${message} for order ${orderId}`, common);
   }

@@ -15,7 +15,8 @@ export const orderIdSchema = z.unknown().transform((value, ctx): string => {
   let message = 'is required: the order id as a string of digits';
   if (typeof value === 'string') message = 'must be 1 to 64 letters, digits, "_" or "-" (MORI sends decimal strings)';
   else if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)) {
-    message = 'is a number beyond the safe integer range (2^53 - 1), so it was already rounded; send the order id as a string';
+    message =
+      'is a number beyond the safe integer range (2^53 - 1), so it was already rounded; send the order id as a string';
   } else if (value !== undefined) message = 'must be a string of digits (or a non-negative safe integer)';
   ctx.addIssue({ code: 'custom', message });
   return z.NEVER;

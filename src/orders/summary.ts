@@ -40,10 +40,12 @@ export interface OrderSummary {
 
 type Json = Record<string, unknown>;
 
-const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const obj = (v: unknown): Json | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const oneOf = <T extends string>(list: readonly T[], v: unknown): T | null => ((list as readonly unknown[]).includes(v) ? (v as T) : null);
+const oneOf = <T extends string>(list: readonly T[], v: unknown): T | null =>
+  (list as readonly unknown[]).includes(v) ? (v as T) : null;
 
 /** likely_real < 0.25 <= uncertain_real < 0.5 <= uncertain_ai < 0.75 <= likely_ai. */
 export function verdictFor(probability: number): Verdict {
@@ -66,23 +68,36 @@ function errorOf(order: Json): { errorCode: string | null; errorMessage: string 
 function aiDetection(order: Json, result: Json | undefined): Pick<OrderSummary, 'verdict' | 'probability'> {
   const probability = num(result?.probability) ?? num(order.probability);
   // v2 puts the band name in statusCode; v3 in result.verdict.
-  const verdict = oneOf(VERDICTS, result?.verdict) ?? oneOf(VERDICTS, order.statusCode) ?? (probability === null ? null : verdictFor(probability));
+  const verdict =
+    oneOf(VERDICTS, result?.verdict) ??
+    oneOf(VERDICTS, order.statusCode) ??
+    (probability === null ? null : verdictFor(probability));
   return { verdict, probability };
 }
 
-function watermarkExtract(order: Json, result: Json | undefined): Pick<OrderSummary, 'detectionStatus' | 'watermarkFound' | 'watermarkText'> {
+function watermarkExtract(
+  order: Json,
+  result: Json | undefined,
+): Pick<OrderSummary, 'detectionStatus' | 'watermarkFound' | 'watermarkText'> {
   const detectionStatus =
-    oneOf(DETECTION_STATUSES, result?.detectionStatus) ?? oneOf(DETECTION_STATUSES, order.statusCode) ?? oneOf(DETECTION_STATUSES, order.status);
+    oneOf(DETECTION_STATUSES, result?.detectionStatus) ??
+    oneOf(DETECTION_STATUSES, order.statusCode) ??
+    oneOf(DETECTION_STATUSES, order.status);
   const watermarkFound = detectionStatus === 'detected' ? true : detectionStatus === 'undetected' ? false : null;
   return { detectionStatus, watermarkFound, watermarkText: str(result?.watermarkText) ?? str(order.watermarkText) };
 }
 
 function outputFiles(result: Json | undefined): Json[] {
-  return Array.isArray(result?.outputFiles) ? (result.outputFiles as unknown[]).map(obj).filter((f): f is Json => f !== undefined) : [];
+  return Array.isArray(result?.outputFiles)
+    ? (result.outputFiles as unknown[]).map(obj).filter((f): f is Json => f !== undefined)
+    : [];
 }
 
 function watermarkTexts(order: Json, result: Json | undefined): string[] {
-  const texts = [...outputFiles(result).map((f) => f.watermarkText), ...(Array.isArray(order.watermarks) ? (order.watermarks as unknown[]) : [])];
+  const texts = [
+    ...outputFiles(result).map((f) => f.watermarkText),
+    ...(Array.isArray(order.watermarks) ? (order.watermarks as unknown[]) : []),
+  ];
   return [...new Set(texts.filter((t): t is string => typeof t === 'string'))];
 }
 

@@ -12,7 +12,11 @@ export function fullJitter(attempt: number, baseMs: number, capMs: number, rando
  * Milliseconds a `Retry-After` header asks us to wait (RFC 9110 §10.2.3: delay-seconds or an
  * HTTP-date), clamped to [0, capMs]; undefined when absent or unreadable.
  */
-export function parseRetryAfter(header: string | string[] | undefined, nowMs: number, capMs: number): number | undefined {
+export function parseRetryAfter(
+  header: string | string[] | undefined,
+  nowMs: number,
+  capMs: number,
+): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
   let ms: number;

@@ -18,7 +18,14 @@ export interface RequestFailure {
 }
 
 const TIMEOUT_ERRORS = [errors.HeadersTimeoutError, errors.BodyTimeoutError, errors.ConnectTimeoutError];
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_SESSION_ERROR']);
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+]);
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -51,6 +58,7 @@ export function describeRequestFailure(err: unknown): RequestFailure {
   const codes = codesOf(err);
   const first = codes[0] ?? (err instanceof Error ? err.message : String(err));
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', detail: 'ECONNREFUSED' };
-  if (err instanceof errors.SocketError || codes.some((c) => RESET_CODES.has(c))) return { kind: 'reset', detail: first };
+  if (err instanceof errors.SocketError || codes.some((c) => RESET_CODES.has(c)))
+    return { kind: 'reset', detail: first };
   return { kind: 'network', detail: first };
 }

@@ -7,7 +7,10 @@ import type { Sink } from './sink.js';
 import { createStdoutSink } from './stdout-sink.js';
 
 /** One sink per validated definition; adding a sink type touches this switch and the config union. */
-export function createSinks(configs: readonly SinkConfig[], deps: { redis: Redis; out: NodeJS.WritableStream }): Sink[] {
+export function createSinks(
+  configs: readonly SinkConfig[],
+  deps: { redis: Redis; out: NodeJS.WritableStream },
+): Sink[] {
   return configs.map((config): Sink => {
     switch (config.type) {
       case 'http':

@@ -45,7 +45,10 @@ export function createFileSink(config: FileSinkConfig): Sink {
     const fh = await current();
     const { bytesWritten } = await fh.write(line);
     if (bytesWritten !== line.length) {
-      throw new SinkError(config.name, `sink "${config.name}" wrote ${bytesWritten} of ${line.length} bytes to ${config.path}`);
+      throw new SinkError(
+        config.name,
+        `sink "${config.name}" wrote ${bytesWritten} of ${line.length} bytes to ${config.path}`,
+      );
     }
   }
 
@@ -58,7 +61,11 @@ export function createFileSink(config: FileSinkConfig): Sink {
       chain = result.catch(() => undefined);
       return result.catch((err: unknown) => {
         if (err instanceof SinkError) throw err;
-        throw new SinkError(config.name, `sink "${config.name}" could not append to ${config.path}: ${(err as Error).message}`, { cause: err });
+        throw new SinkError(
+          config.name,
+          `sink "${config.name}" could not append to ${config.path}: ${(err as Error).message}`,
+          { cause: err },
+        );
       });
     },
     async close() {

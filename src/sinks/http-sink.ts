@@ -30,7 +30,12 @@ export function createHttpSink(config: HttpSinkConfig, connect?: buildConnector.
   const signer = config.secret ? new Webhook(config.secret) : undefined;
   // HTTP/1.1 unless the sink asks for HTTP/2 (undici 8 would otherwise negotiate it over TLS for
   // every receiver): docs/decisions.md, "HTTP/2".
-  const agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, allowH2: config.http2, ...(connect ? { connect } : {}) });
+  const agent = new Agent({
+    connections: 8,
+    keepAliveTimeout: 30_000,
+    allowH2: config.http2,
+    ...(connect ? { connect } : {}),
+  });
   const where = `sink "${config.name}" (${safeUrl(url)})`;
 
   return {
@@ -61,7 +66,10 @@ export function createHttpSink(config: HttpSinkConfig, connect?: buildConnector.
         });
       } catch (err) {
         const failure = describeRequestFailure(err);
-        const why = failure.kind === 'timeout' ? `timed out after ${config.timeoutMs} ms` : `failed: ${failure.kind} (${failure.detail})`;
+        const why =
+          failure.kind === 'timeout'
+            ? `timed out after ${config.timeoutMs} ms`
+            : `failed: ${failure.kind} (${failure.detail})`;
         throw new SinkError(config.name, `${where} ${why}`, { cause: err });
       }
       // Drain the body so the keep-alive socket can be reused; past DRAIN_LIMIT_BYTES undici closes

@@ -18,9 +18,25 @@ export function createRedisStreamSink(config: RedisStreamSinkConfig, deps: { red
     type: 'redis-stream',
     async deliver(envelope: DeliveryEnvelope) {
       try {
-        await redis.xadd(config.stream, 'MAXLEN', '~', config.maxLen, '*', 'id', envelope.id, 'type', envelope.type, 'envelope', JSON.stringify(envelope));
+        await redis.xadd(
+          config.stream,
+          'MAXLEN',
+          '~',
+          config.maxLen,
+          '*',
+          'id',
+          envelope.id,
+          'type',
+          envelope.type,
+          'envelope',
+          JSON.stringify(envelope),
+        );
       } catch (err) {
-        throw new SinkError(config.name, `sink "${config.name}" could not XADD to ${config.stream}: ${(err as Error).message}`, { cause: err });
+        throw new SinkError(
+          config.name,
+          `sink "${config.name}" could not XADD to ${config.stream}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     },
     close: async () => {

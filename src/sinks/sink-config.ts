@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { FINAL_STATUSES, ORDER_TYPES } from '../orders/order-status.js';
 import { DETECTION_STATUSES, VERDICTS } from '../orders/summary.js';
 
-
 /**
  * Which orders a sink receives, matched against the envelope's `data.summary`: every listed field
  * must match (AND), each list names the values accepted (OR). An order without the field (an
@@ -14,7 +13,10 @@ const filterSchema = z
     statuses: z.array(z.enum(FINAL_STATUSES)).min(1).optional(),
     verdicts: z.array(z.enum(VERDICTS)).min(1).optional(),
     detectionStatuses: z.array(z.enum(DETECTION_STATUSES)).min(1).optional(),
-    errorCodes: z.array(z.string().regex(/^[A-Z0-9_]{1,64}$/, 'MORI error codes are UPPER_SNAKE_CASE')).min(1).optional(),
+    errorCodes: z
+      .array(z.string().regex(/^[A-Z0-9_]{1,64}$/, 'MORI error codes are UPPER_SNAKE_CASE'))
+      .min(1)
+      .optional(),
     /** aiDetection orders whose probability of being AI-made is at least this. */
     minProbability: z.number().min(0).max(1).optional(),
   })
@@ -33,7 +35,14 @@ const standardWebhooksSecret = z
   }, 'the base64 part must decode to 24 to 64 bytes');
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'not a valid header name');
-const reservedHeaders = new Set(['content-type', 'content-length', 'host', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const reservedHeaders = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
 
 const httpSink = z
   .object({
@@ -44,7 +53,10 @@ const httpSink = z
     secret: standardWebhooksSecret.optional(),
     headers: z
       .record(headerName, z.string().max(4096))
-      .refine((h) => Object.keys(h).every((k) => !reservedHeaders.has(k.toLowerCase())), 'may not set content-type, host or webhook-* headers')
+      .refine(
+        (h) => Object.keys(h).every((k) => !reservedHeaders.has(k.toLowerCase())),
+        'may not set content-type, host or webhook-* headers',
+      )
       .optional(),
     /** Standard Webhooks advises senders to wait 15–30 s; 10 s keeps a stuck receiver from holding workers. */
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
@@ -80,7 +92,8 @@ export const sinkListSchema = z
   .superRefine((sinks, ctx) => {
     const seen = new Set<string>();
     sinks.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate sink name "${s.name}"` });
+      if (seen.has(s.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate sink name "${s.name}"` });
       seen.add(s.name);
     });
   });

@@ -12,7 +12,11 @@ export function createStdoutSink(config: StdoutSinkConfig, deps: { out: NodeJS.W
       // Resolves when the stream has taken the line, so backpressure slows the worker down.
       return new Promise<void>((resolve, reject) => {
         deps.out.write(`${JSON.stringify(envelope)}\n`, (err) =>
-          err ? reject(new SinkError(config.name, `sink "${config.name}" could not write: ${err.message}`, { cause: err })) : resolve(),
+          err
+            ? reject(
+                new SinkError(config.name, `sink "${config.name}" could not write: ${err.message}`, { cause: err }),
+              )
+            : resolve(),
         );
       });
     },

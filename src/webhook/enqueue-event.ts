@@ -27,7 +27,11 @@ export interface EnqueueOptions {
  * The job id is random: a deduplicated add returns the id of the job already holding the key, so
  * "a different id came back" is exactly "this event was seen before".
  */
-export async function enqueueEvent(queue: Queue<EventJobData>, event: MoriEvent, opts: EnqueueOptions): Promise<EnqueueOutcome> {
+export async function enqueueEvent(
+  queue: Queue<EventJobData>,
+  event: MoriEvent,
+  opts: EnqueueOptions,
+): Promise<EnqueueOutcome> {
   const jobId = newEventJobId();
   const data: EventJobData = {
     eventId: event.eventId,
@@ -45,7 +49,10 @@ export async function enqueueEvent(queue: Queue<EventJobData>, event: MoriEvent,
     );
   });
   try {
-    const add = queue.add(FETCH_ORDER_JOB, data, { jobId, deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs } });
+    const add = queue.add(FETCH_ORDER_JOB, data, {
+      jobId,
+      deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs },
+    });
     // A late rejection after the deadline has already answered must not become an unhandled rejection.
     add.catch(() => undefined);
     const job = await Promise.race([add, deadline]);

@@ -39,4 +39,3 @@ export const legacyEventSchema = z
 export const envelopeSchema = z.looseObject({
   eventType: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
 });
-

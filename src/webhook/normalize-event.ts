@@ -21,7 +21,8 @@ export interface MoriEvent {
   generation: EventGeneration;
 }
 
-export type NormalizedEvent = { kind: 'event'; event: MoriEvent } | { kind: 'ignored'; eventType: string; eventId: string | null };
+export type NormalizedEvent =
+  { kind: 'event'; event: MoriEvent } | { kind: 'ignored'; eventType: string; eventId: string | null };
 
 function invalid(error: z.ZodError): AppError {
   const issue = error.issues[0];
@@ -42,7 +43,11 @@ export function normalizeEvent(body: unknown, raw: Buffer): NormalizedEvent {
   if (!envelope.success) throw invalid(envelope.error);
   const { eventType } = envelope.data;
 
-  const generation = CURRENT_EVENT_TYPE.test(eventType) ? 'current' : LEGACY_EVENT_TYPE.test(eventType) ? 'legacy' : undefined;
+  const generation = CURRENT_EVENT_TYPE.test(eventType)
+    ? 'current'
+    : LEGACY_EVENT_TYPE.test(eventType)
+      ? 'legacy'
+      : undefined;
   if (generation !== undefined) {
     const parsed = generation === 'current' ? currentEventSchema.safeParse(body) : legacyEventSchema.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);

@@ -7,7 +7,11 @@ import { createMoriClient, type MoriClient } from '../mori/mori-client.js';
  * The MORI client a worker uses: every call counted by purpose, every Deprecation / Sunset notice
  * counted and logged once per endpoint, so an operator hears of a sunset before the 410.
  */
-export function createWorkerMoriClient(config: Config & { MORI_API_TOKEN: string }, metrics: Metrics, logger: Logger): MoriClient {
+export function createWorkerMoriClient(
+  config: Config & { MORI_API_TOKEN: string },
+  metrics: Metrics,
+  logger: Logger,
+): MoriClient {
   const warned = new Set<string>();
   return createMoriClient({
     baseUrl: config.MORI_API_BASE_URL,
@@ -22,7 +26,10 @@ export function createWorkerMoriClient(config: Config & { MORI_API_TOKEN: string
       metrics.moriDeprecations.inc({ endpoint });
       if (warned.has(endpoint)) return;
       warned.add(endpoint);
-      logger.warn({ endpoint, deprecation, sunset }, 'MORI marks this endpoint deprecated; plan the move before its sunset (MORI_API_VERSION)');
+      logger.warn(
+        { endpoint, deprecation, sunset },
+        'MORI marks this endpoint deprecated; plan the move before its sunset (MORI_API_VERSION)',
+      );
     },
   });
 }

@@ -48,7 +48,10 @@ export function createDeliverProcessor(deps: DeliverDeps) {
         await job.updateData({ ...job.data, order: fresh, fetchedAt: Date.now() });
         return fresh;
       }
-      log.info({ status: fresh.status }, 'the order moved on since this delivery was queued; sending the state it announces');
+      log.info(
+        { status: fresh.status },
+        'the order moved on since this delivery was queued; sending the state it announces',
+      );
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not refresh the order snapshot; sending it as it is');
     }
@@ -57,7 +60,13 @@ export function createDeliverProcessor(deps: DeliverDeps) {
 
   return async function deliver(job: Job<DeliveryJobData>): Promise<DeliverResult> {
     const { sinkName, deliveryId, orderId } = job.data;
-    const log = deps.logger.child({ jobId: job.id, eventId: job.data.event.eventId, orderId, sink: sinkName, deliveryId });
+    const log = deps.logger.child({
+      jobId: job.id,
+      eventId: job.data.event.eventId,
+      orderId,
+      sink: sinkName,
+      deliveryId,
+    });
     const sink = sinks.get(sinkName);
     if (!sink) throw new UnrecoverableError(`sink "${sinkName}" is not configured on this worker`);
     const updatedAtMs = Date.parse(job.data.updatedAt);
@@ -66,21 +75,33 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     const verdict = await deps.ledger.check(sinkName, deliveryId, orderId, updatedAtMs);
     if (verdict !== 'new') {
       metrics.deliveries.inc({ sink: sinkName, outcome: verdict === 'delivered' ? 'duplicate' : 'stale' });
-      log.info({ verdict }, verdict === 'delivered' ? 'already delivered to this sink; skipped' : 'a newer state already reached this sink; skipped');
+      log.info(
+        { verdict },
+        verdict === 'delivered'
+          ? 'already delivered to this sink; skipped'
+          : 'a newer state already reached this sink; skipped',
+      );
       return { outcome: 'skipped', reason: verdict };
     }
 
-    const order = Date.now() - job.data.fetchedAt > deps.config.ORDER_REFRESH_AFTER_MS ? await freshOrder(job, log) : job.data.order;
+    const order =
+      Date.now() - job.data.fetchedAt > deps.config.ORDER_REFRESH_AFTER_MS
+        ? await freshOrder(job, log)
+        : job.data.order;
     const stop = metrics.deliveryDuration.startTimer({ sink: sinkName });
     try {
-      await sink.deliver(buildEnvelope({ ...job.data, order }, deps.testMode === undefined ? {} : { test: deps.testMode }));
+      await sink.deliver(
+        buildEnvelope({ ...job.data, order }, deps.testMode === undefined ? {} : { test: deps.testMode }),
+      );
     } catch (err) {
       stop();
       metrics.deliveries.inc({ sink: sinkName, outcome: 'failed' });
       const failingSince = job.data.failingSince ?? Date.now();
       const message = err instanceof Error ? err.message : String(err);
       if (Date.now() - failingSince > deps.config.SINK_RETRY_BUDGET_MS) {
-        throw new UnrecoverableError(`gave up after sink "${sinkName}" failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${message}`);
+        throw new UnrecoverableError(
+          `gave up after sink "${sinkName}" failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${message}`,
+        );
       }
       if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
       log.warn({ err: message }, 'delivery failed; will retry with backoff');

@@ -40,13 +40,24 @@ export interface DeliveryLedger {
 export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedger {
   return {
     async check(sink, deliveryId, orderId, updatedAtMs) {
-      const [delivered, newest] = await redis.mget(deliveredKey(prefix, sink, deliveryId), newestDeliveredKey(prefix, sink, orderId));
+      const [delivered, newest] = await redis.mget(
+        deliveredKey(prefix, sink, deliveryId),
+        newestDeliveredKey(prefix, sink, orderId),
+      );
       if (delivered !== null) return 'delivered';
       if (newest !== null && Number(newest) > updatedAtMs) return 'stale';
       return 'new';
     },
     async markDelivered(sink, deliveryId, orderId, updatedAtMs) {
-      await redis.eval(MARK_DELIVERED, 2, deliveredKey(prefix, sink, deliveryId), newestDeliveredKey(prefix, sink, orderId), updatedAtMs, LEDGER_TTL_MS, Date.now());
+      await redis.eval(
+        MARK_DELIVERED,
+        2,
+        deliveredKey(prefix, sink, deliveryId),
+        newestDeliveredKey(prefix, sink, orderId),
+        updatedAtMs,
+        LEDGER_TTL_MS,
+        Date.now(),
+      );
     },
   };
 }

@@ -65,13 +65,18 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
   async function onLookupFailure(job: Job<EventJobData>, err: unknown, log: Logger): Promise<never> {
     if (!(err instanceof MoriApiError)) throw err;
     if (err.kind === 'not-found') {
-      throw new UnrecoverableError(`MORI has no order ${job.data.orderId} for this account (404): the event was mistaken or forged. ${err.message}`);
+      throw new UnrecoverableError(
+        `MORI has no order ${job.data.orderId} for this account (404): the event was mistaken or forged. ${err.message}`,
+      );
     }
     if (err.kind === 'client' || err.kind === 'invalid-response') throw new UnrecoverableError(err.message);
     if (err.kind === 'quota') {
       // Retrying does not refill a plan: pause every worker for long stretches and keep the events.
       metrics.moriQuotaExhausted.inc({ code: err.moriCode ?? 'unknown' });
-      log.error({ code: err.moriCode, pauseMs: config.MORI_QUOTA_PAUSE_MS }, 'the MORI plan\'s usage is spent; look-ups paused, events kept until it is renewed');
+      log.error(
+        { code: err.moriCode, pauseMs: config.MORI_QUOTA_PAUSE_MS },
+        "the MORI plan's usage is spent; look-ups paused, events kept until it is renewed",
+      );
       return holdEveryWorker(job, config.MORI_QUOTA_PAUSE_MS);
     }
     if (err.kind === 'rate-limited') {
@@ -79,13 +84,18 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
       // MORI's window, or as long as MORI asks.
       const rate = await deps.budget.onRateLimited();
       metrics.moriRateLimited.inc();
-      log.warn({ ratePerWindow: rate, retryAfterMs: err.retryAfterMs }, 'MORI answered RATE_LIMIT_EXCEEDED; every worker slows down');
+      log.warn(
+        { ratePerWindow: rate, retryAfterMs: err.retryAfterMs },
+        'MORI answered RATE_LIMIT_EXCEEDED; every worker slows down',
+      );
       return holdEveryWorker(job, err.retryAfterMs ?? Math.ceil(config.MORI_RATE_LIMIT_WINDOW_MS / 6));
     }
 
     const failingSince = job.data.failingSince ?? Date.now();
     if (Date.now() - failingSince > config.MORI_RETRY_BUDGET_MS) {
-      throw new UnrecoverableError(`gave up after MORI look-ups failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${err.message}`);
+      throw new UnrecoverableError(
+        `gave up after MORI look-ups failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${err.message}`,
+      );
     }
     await job.updateData({ ...job.data, failingSince, moriCalls: (job.data.moriCalls ?? 0) + 1 });
 
@@ -116,12 +126,17 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
       const pendingSince = job.data.pendingSince ?? Date.now();
       const checks = (job.data.pendingChecks ?? 0) + 1;
       if (Date.now() - pendingSince > config.ORDER_PENDING_BUDGET_MS) {
-        throw new UnrecoverableError(`order ${orderId} was still ${order.status} after ${Math.round((Date.now() - pendingSince) / 1000)} s`);
+        throw new UnrecoverableError(
+          `order ${orderId} was still ${order.status} after ${Math.round((Date.now() - pendingSince) / 1000)} s`,
+        );
       }
       const { failingSince: _cleared, ...rest } = job.data;
       await job.updateData({ ...rest, pendingSince, pendingChecks: checks, moriCalls: (job.data.moriCalls ?? 0) + 1 });
       // At least the base delay, so a busy order is never polled in a tight loop.
-      const delay = Math.max(config.ORDER_PENDING_BASE_MS, fullJitter(checks - 1, config.ORDER_PENDING_BASE_MS, config.ORDER_PENDING_MAX_DELAY_MS));
+      const delay = Math.max(
+        config.ORDER_PENDING_BASE_MS,
+        fullJitter(checks - 1, config.ORDER_PENDING_BASE_MS, config.ORDER_PENDING_MAX_DELAY_MS),
+      );
       metrics.orderRechecks.inc();
       log.info({ status: order.status, checks, delayMs: delay }, 'order not final yet; looking again later');
       await job.moveToDelayed(Date.now() + delay, token);
@@ -143,11 +158,22 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
     await deps.deliveries.addBulk(
       targets.map((s) => ({
         name: DELIVER_JOB,
-        data: { deliveryId, sinkName: s.name, orderId, updatedAt: order.updatedAt, order, fetchedAt: Date.now(), event },
+        data: {
+          deliveryId,
+          sinkName: s.name,
+          orderId,
+          updatedAt: order.updatedAt,
+          order,
+          fetchedAt: Date.now(),
+          event,
+        },
         opts: { jobId: deliveryJobId(deliveryId, s.name) },
       })),
     );
-    log.info({ deliveryId, status: order.status, sinks: targets.map((s) => s.name) }, 'order is final; deliveries queued');
+    log.info(
+      { deliveryId, status: order.status, sinks: targets.map((s) => s.name) },
+      'order is final; deliveries queued',
+    );
     return { deliveryId, status: order.status, sinks: targets.map((s) => s.name) };
   };
 }

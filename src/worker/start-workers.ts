@@ -5,7 +5,14 @@ import type { Metrics } from '../metrics.js';
 import type { MoriClient } from '../mori/mori-client.js';
 import { lookupBudgetKey } from '../keys.js';
 import { PLAN_LIMITS_PER_MINUTE, budgetCeiling, createLookupBudget } from '../mori/lookup-budget.js';
-import { DELIVERIES_QUEUE, EVENTS_QUEUE, createDeliveriesQueue, createEventsQueue, type DeliveryJobData, type EventJobData } from '../queues.js';
+import {
+  DELIVERIES_QUEUE,
+  EVENTS_QUEUE,
+  createDeliveriesQueue,
+  createEventsQueue,
+  type DeliveryJobData,
+  type EventJobData,
+} from '../queues.js';
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
 import { createDeliverProcessor } from './deliver-job.js';
@@ -40,7 +47,10 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
   const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
   const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX);
-  const ceiling = budgetCeiling(config.MORI_RATE_LIMIT_PER_MINUTE ?? PLAN_LIMITS_PER_MINUTE[config.MORI_PLAN], config.MORI_BUDGET_SHARE);
+  const ceiling = budgetCeiling(
+    config.MORI_RATE_LIMIT_PER_MINUTE ?? PLAN_LIMITS_PER_MINUTE[config.MORI_PLAN],
+    config.MORI_BUDGET_SHARE,
+  );
   metrics.moriBudgetRate.set({ kind: 'ceiling' }, ceiling);
   const budget = createLookupBudget({
     redis: deps.redis,
@@ -52,11 +62,25 @@ export function startWorkers(deps: WorkerDeps): Workers {
       metrics.moriBudgetRate.set({ kind: 'current' }, Math.round(config.MORI_RATE_LIMIT_WINDOW_MS / durationMs));
     },
   });
-  const started = budget.start().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not set the MORI look-up budget yet; retrying on the next tick'));
+  const started = budget
+    .start()
+    .catch((err: unknown) =>
+      logger.warn(
+        { err: (err as Error).message },
+        'could not set the MORI look-up budget yet; retrying on the next tick',
+      ),
+    );
   // Recovery is tried six times a window; the script itself allows one increase per window.
-  const recovery = setInterval(() => {
-    budget.recover().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not raise the MORI look-up budget'));
-  }, Math.ceil(config.MORI_RATE_LIMIT_WINDOW_MS / 6));
+  const recovery = setInterval(
+    () => {
+      budget
+        .recover()
+        .catch((err: unknown) =>
+          logger.warn({ err: (err as Error).message }, 'could not raise the MORI look-up budget'),
+        );
+    },
+    Math.ceil(config.MORI_RATE_LIMIT_WINDOW_MS / 6),
+  );
   recovery.unref();
   const common = {
     name: deps.name,
@@ -87,7 +111,15 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, common);
   const deliveries = new Worker<DeliveryJobData>(
     DELIVERIES_QUEUE,
-    createDeliverProcessor({ config, testMode: testModeOf(config.MORI_API_TOKEN), mori: deps.mori, sinks: deps.sinks, ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX), metrics, logger }),
+    createDeliverProcessor({
+      config,
+      testMode: testModeOf(config.MORI_API_TOKEN),
+      mori: deps.mori,
+      sinks: deps.sinks,
+      ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX),
+      metrics,
+      logger,
+    }),
     common,
   );
 
@@ -100,7 +132,14 @@ export function startWorkers(deps: WorkerDeps): Workers {
       if (!job?.finishedOn) return;
       metrics.deadLetters.inc({ queue });
       logger.error(
-        { queue, jobId: job.id, eventId: job.data?.eventId ?? job.data?.event?.eventId, orderId: job.data?.orderId, sink: job.data?.sinkName, err: err.message },
+        {
+          queue,
+          jobId: job.id,
+          eventId: job.data?.eventId ?? job.data?.event?.eventId,
+          orderId: job.data?.orderId,
+          sink: job.data?.sinkName,
+          err: err.message,
+        },
         'job dead-lettered; replay it once the cause is fixed',
       );
     });

@@ -47,7 +47,11 @@ function busiestWindow(times: number[]): number {
 }
 
 /** A burst of final orders announced at once (as enqueue-order queues them), then drained. */
-async function burst(url: string, mori: MockMori, env: Record<string, string>): Promise<{ lines: { id: string; data: { order: { orderId: string } } }[] }> {
+async function burst(
+  url: string,
+  mori: MockMori,
+  env: Record<string, string>,
+): Promise<{ lines: { id: string; data: { order: { orderId: string } } }[] }> {
   const redisUrl = inject('redisUrl');
   const prefix = testPrefix();
   const dir = mkdtempSync(join(tmpdir(), 'mori-budget-'));
@@ -76,11 +80,25 @@ async function burst(url: string, mori: MockMori, env: Record<string, string>): 
   await queue.addBulk(
     orders.map((o) => ({
       name: FETCH_ORDER_JOB,
-      data: { eventId: newEventJobId(), eventType: 'order.aiDetection.completed', orderId: String(o.orderId), occurredAt: null, receivedAt, generation: 'manual' as const },
+      data: {
+        eventId: newEventJobId(),
+        eventType: 'order.aiDetection.completed',
+        orderId: String(o.orderId),
+        occurredAt: null,
+        receivedAt,
+        generation: 'manual' as const,
+      },
       opts: { jobId: newEventJobId() },
     })),
   );
-  const read = () => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+  const read = () =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .trimEnd()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
   await eventually(() => read().length >= ORDERS, { what: `${ORDERS} deliveries`, timeoutMs: 40_000 });
   return { lines: read() };
 }
@@ -95,7 +113,9 @@ describe('the MORI look-up budget', () => {
     // One call every 100 ms: a window may hold one more at its edge.
     expect(busiestWindow(lookups)).toBeLessThanOrEqual(31);
     const calls = await worker!.metrics.registry.getSingleMetricAsString('mori_api_calls_total');
-    expect(calls).toContain(`mori_api_calls_total{purpose="lookup",endpoint="GET /api/v3/orders/{id}",status="200"} ${ORDERS}`);
+    expect(calls).toContain(
+      `mori_api_calls_total{purpose="lookup",endpoint="GET /api/v3/orders/{id}",status="200"} ${ORDERS}`,
+    );
   });
 
   it('when MORI refuses calls (the customer spent the rest), every worker slows down together and nothing is lost', async () => {
@@ -103,7 +123,9 @@ describe('the MORI look-up budget', () => {
     const { mori, url } = await startMori(10);
     const rates: number[] = [];
     const sampler = setInterval(() => {
-      void worker?.metrics.moriBudgetRate.get().then((m) => rates.push(...m.values.filter((v) => v.labels.kind === 'current').map((v) => v.value)));
+      void worker?.metrics.moriBudgetRate
+        .get()
+        .then((m) => rates.push(...m.values.filter((v) => v.labels.kind === 'current').map((v) => v.value)));
     }, 50);
     onTestFinished(() => clearInterval(sampler));
     const { lines } = await burst(url, mori, {});

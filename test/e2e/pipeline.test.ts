@@ -64,7 +64,14 @@ async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline
     capture,
     file,
     post: async (event) => (await server.postSigned(JSON.stringify(event))).statusCode,
-    lines: () => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []),
+    lines: () =>
+      existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .trimEnd()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
   };
   return running;
 }
@@ -72,14 +79,16 @@ async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline
 const ORDER_ID = '1234567890123456789';
 
 describe('webhook → Redis → worker → sinks', () => {
-  it('delivers the order MORI serves, once to each sink, in the contract\'s envelope', async () => {
+  it("delivers the order MORI serves, once to each sink, in the contract's envelope", async () => {
     const p = await startPipeline();
     const order = finalOrder(ORDER_ID, 'aiDetection', { somethingNew: true });
     p.mori.setOrder(order);
     const event = buildSampleEvent(order, 'current', 'evt-one');
     expect(await p.post(event)).toBe(200);
 
-    await eventually(() => p.lines().length === 1 && p.capture.requests.length === 1, { what: 'one delivery per sink' });
+    await eventually(() => p.lines().length === 1 && p.capture.requests.length === 1, {
+      what: 'one delivery per sink',
+    });
     const [line] = p.lines();
     expect(line).toEqual({
       id: expect.stringMatching(/^dlv_[0-9a-f]{32}$/),
@@ -88,7 +97,13 @@ describe('webhook → Redis → worker → sinks', () => {
       data: {
         order,
         summary: summarizeOrder(order),
-        event: { eventId: 'evt-one', eventType: 'order.aiDetection.completed', occurredAt: order.updatedAt, receivedAt: expect.any(String), source: 'webhook' },
+        event: {
+          eventId: 'evt-one',
+          eventType: 'order.aiDetection.completed',
+          occurredAt: order.updatedAt,
+          receivedAt: expect.any(String),
+          source: 'webhook',
+        },
       },
     });
     const req = p.capture.requests[0]!;
@@ -107,14 +122,19 @@ describe('webhook → Redis → worker → sinks', () => {
       p.post(buildSampleEvent(order, 'legacy', 'evt-legacy')),
     ]);
     expect(codes).toEqual([200, 200, 200, 200]);
-    await eventually(async () => (await p.server.queue.getCompletedCount()) === 3, { what: 'three fetch jobs to finish' });
+    await eventually(async () => (await p.server.queue.getCompletedCount()) === 3, {
+      what: 'three fetch jobs to finish',
+    });
     // Every fetch job has queued its deliveries; wait until none is left to run before counting.
     const deliveries = createDeliveriesQueue(p.server.producer, p.server.config.REDIS_PREFIX);
     try {
-      await eventually(async () => {
-        const c = await deliveries.getJobCounts('waiting', 'active', 'delayed', 'completed');
-        return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0 && c.completed === 2;
-      }, { what: 'the deliveries to finish' });
+      await eventually(
+        async () => {
+          const c = await deliveries.getJobCounts('waiting', 'active', 'delayed', 'completed');
+          return (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 0 && c.completed === 2;
+        },
+        { what: 'the deliveries to finish' },
+      );
     } finally {
       await deliveries.close();
     }
@@ -131,19 +151,33 @@ describe('webhook → Redis → worker → sinks', () => {
       const order = finalOrder(ORDER_ID);
       p.mori.setOrder(order);
       // Slow look-ups keep both workers busy with the same order at the same time.
-      p.mori.script(ORDER_ID, Array.from({ length: 10 }, () => ({ order, delayMs: 100 })));
-      const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => p.post(buildSampleEvent(order, 'current', `evt-race-${i}`))));
+      p.mori.script(
+        ORDER_ID,
+        Array.from({ length: 10 }, () => ({ order, delayMs: 100 })),
+      );
+      const codes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => p.post(buildSampleEvent(order, 'current', `evt-race-${i}`))),
+      );
       expect(codes).toEqual(Array(10).fill(200));
       await eventually(async () => (await p.server.queue.getCompletedCount()) === 10, { what: 'ten look-ups' });
       // Both workers did look-ups (each counts its own in its own registry).
       for (const w of [p.worker, second]) {
-        expect(await w.metrics.registry.getSingleMetricAsString('mori_api_request_duration_seconds')).toMatch(/_count\{status="200"\} [1-9]/);
+        expect(await w.metrics.registry.getSingleMetricAsString('mori_api_request_duration_seconds')).toMatch(
+          /_count\{status="200"\} [1-9]/,
+        );
       }
-      await eventually(() => p.lines().length === 1 && p.capture.requests.length === 1, { what: 'one delivery per sink' });
+      await eventually(() => p.lines().length === 1 && p.capture.requests.length === 1, {
+        what: 'one delivery per sink',
+      });
       const deliveries = createDeliveriesQueue(p.server.producer, p.server.config.REDIS_PREFIX);
       try {
         await eventually(async () => (await deliveries.getCompletedCount()) === 2, { what: 'the two delivery jobs' });
-        expect(await deliveries.getJobCounts('waiting', 'active', 'delayed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+        expect(await deliveries.getJobCounts('waiting', 'active', 'delayed', 'failed')).toEqual({
+          waiting: 0,
+          active: 0,
+          delayed: 0,
+          failed: 0,
+        });
       } finally {
         await deliveries.close();
       }
@@ -158,7 +192,10 @@ describe('webhook → Redis → worker → sinks', () => {
     const p = await startPipeline();
     const order = finalOrder(ORDER_ID);
     p.mori.setOrder(order);
-    p.mori.script(ORDER_ID, [{ order: { ...order, status: 'pending' } }, { order: { ...order, status: 'inProgress' } }]);
+    p.mori.script(ORDER_ID, [
+      { order: { ...order, status: 'pending' } },
+      { order: { ...order, status: 'inProgress' } },
+    ]);
     expect(await p.post(buildSampleEvent(order))).toBe(200);
     await eventually(() => p.lines().length === 1, { what: 'the delivery' });
     expect(p.lines()[0]!.data.order.status).toBe('complete');
@@ -181,7 +218,9 @@ describe('webhook → Redis → worker → sinks', () => {
 
   it('reads the order again for a late delivery, so the sink gets presigned URLs that still work', async () => {
     const p = await startPipeline({ ORDER_REFRESH_AFTER_MS: '150' });
-    const stale = finalOrder(ORDER_ID, 'antiAi', { thumbnailImageUrl: 'https://files.example.invalid/t.png?X-Amz-Signature=old' });
+    const stale = finalOrder(ORDER_ID, 'antiAi', {
+      thumbnailImageUrl: 'https://files.example.invalid/t.png?X-Amz-Signature=old',
+    });
     const fresh = { ...stale, thumbnailImageUrl: 'https://files.example.invalid/t.png?X-Amz-Signature=new' };
     p.mori.script(ORDER_ID, [{ order: stale }]);
     p.mori.setOrder(fresh);
@@ -216,10 +255,13 @@ describe('webhook → Redis → worker → sinks', () => {
     expect(await p.post(buildSampleEvent(order))).toBe(200);
     const deliveries = createDeliveriesQueue(p.server.producer, p.server.config.REDIS_PREFIX);
     try {
-      const [dead] = await eventually(async () => {
-        const failed = await deliveries.getFailed();
-        return failed.length === 1 ? failed : undefined;
-      }, { what: 'the dead letter' });
+      const [dead] = await eventually(
+        async () => {
+          const failed = await deliveries.getFailed();
+          return failed.length === 1 ? failed : undefined;
+        },
+        { what: 'the dead letter' },
+      );
       expect(dead!.failedReason).toMatch(/gave up after sink "crm" failed for \d+ s: sink "crm" .* answered 503/);
       expect(dead!.data.sinkName).toBe('crm');
       expect(p.lines()).toHaveLength(1);
@@ -247,11 +289,16 @@ describe('webhook → Redis → worker → sinks', () => {
     expect(await p.post(buildSampleEvent(newer, 'current', 'evt-new'))).toBe(200);
     await eventually(() => p.lines().length === 1, { what: 'the newer state' });
     expect(await p.post(buildSampleEvent(older, 'current', 'evt-late'))).toBe(200);
-    await eventually(async () => (await p.server.queue.getCompletedCount()) === 2, { what: 'the late event to be processed' });
-    await eventually(async () => {
-      const text = await p.worker.metrics.registry.getSingleMetricAsString('mori_sink_deliveries_total');
-      return text.includes('sink="archive",outcome="stale"} 1');
-    }, { what: 'the stale state to be skipped' });
+    await eventually(async () => (await p.server.queue.getCompletedCount()) === 2, {
+      what: 'the late event to be processed',
+    });
+    await eventually(
+      async () => {
+        const text = await p.worker.metrics.registry.getSingleMetricAsString('mori_sink_deliveries_total');
+        return text.includes('sink="archive",outcome="stale"} 1');
+      },
+      { what: 'the stale state to be skipped' },
+    );
     expect(p.lines().map((l) => l.data.order.status)).toEqual(['expired']);
   });
 
@@ -275,7 +322,9 @@ describe('webhook → Redis → worker → sinks', () => {
     await eventually(() => p.mori.requestsFor(ORDER_ID).length >= 2, { what: 'a look-up after the pause' });
     const [first, second] = p.mori.requestsFor(ORDER_ID);
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(400);
-    expect(await p.worker.metrics.registry.getSingleMetricAsString('mori_api_auth_failures_total')).toMatch(/ [1-9]\d*$/);
+    expect(await p.worker.metrics.registry.getSingleMetricAsString('mori_api_auth_failures_total')).toMatch(
+      / [1-9]\d*$/,
+    );
     expect(p.lines()).toHaveLength(0);
 
     // The operator fixes the token: the waiting event is delivered, nothing was lost.

@@ -25,30 +25,52 @@ describe('the README quick start', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'quick-start-'));
     const moriPort = await freePort();
     const prefix = testPrefix();
-    expect(await localRedisAnswers(), 'something already answers on the embedded Redis port 6390; stop it to run this test').toBe(false);
+    expect(
+      await localRedisAnswers(),
+      'something already answers on the embedded Redis port 6390; stop it to run this test',
+    ).toBe(false);
 
     // 1. node dist/cli/main.js mock-mori --port 4010 --token demo-token
-    const mock = spawn(process.execPath, [cli, 'mock-mori', '--port', String(moriPort), '--token', 'demo-token', '--finish-after', '1'], { stdio: 'ignore' });
+    const mock = spawn(
+      process.execPath,
+      [cli, 'mock-mori', '--port', String(moriPort), '--token', 'demo-token', '--finish-after', '1'],
+      { stdio: 'ignore' },
+    );
     cleanups.push(async () => mock.kill('SIGTERM'));
 
     // 2. MORI_API_BASE_URL=… MORI_API_TOKEN=demo-token MORI_WEBHOOK_SECRET=whsec_demo_secret npm start  (no REDIS_URL)
-    const env = { MORI_API_BASE_URL: `http://127.0.0.1:${moriPort}`, MORI_API_TOKEN: 'demo-token', MORI_WEBHOOK_SECRET: 'whsec_demo_secret', REDIS_PREFIX: prefix };
+    const env = {
+      MORI_API_BASE_URL: `http://127.0.0.1:${moriPort}`,
+      MORI_API_TOKEN: 'demo-token',
+      MORI_WEBHOOK_SECRET: 'whsec_demo_secret',
+      REDIS_PREFIX: prefix,
+    };
     const service = await startService({ ...env, ORDER_PENDING_BASE_MS: '200' }, inject('builtMain'), cwd);
     cleanups.push(async () => service.child.kill('SIGKILL'));
     expect(service.output()).toContain('started a local redis-server');
 
     // 3. send-test-event, then the file, status and /metrics
     const port = new URL(service.url).port;
-    const sent = await run(process.execPath, [cli, 'send-test-event', '--type', 'aiDetection'], { env: { ...process.env, ...env, PORT: port } });
+    const sent = await run(process.execPath, [cli, 'send-test-event', '--type', 'aiDetection'], {
+      env: { ...process.env, ...env, PORT: port },
+    });
     expect(sent.stdout).toMatch(/→ 200 .*"duplicate":false/);
 
     const file = join(cwd, 'data/orders.jsonl');
-    await eventually(() => existsSync(file) && readFileSync(file, 'utf8').trim().length > 0, { timeoutMs: 20_000, what: 'the order in data/orders.jsonl' });
+    await eventually(() => existsSync(file) && readFileSync(file, 'utf8').trim().length > 0, {
+      timeoutMs: 20_000,
+      what: 'the order in data/orders.jsonl',
+    });
     const [line, ...rest] = readFileSync(file, 'utf8').trim().split('\n');
     expect(rest).toEqual([]);
-    expect(JSON.parse(line!)).toMatchObject({ type: 'order.aiDetection.completed', data: { order: { type: 'aiDetection', status: 'complete' } } });
+    expect(JSON.parse(line!)).toMatchObject({
+      type: 'order.aiDetection.completed',
+      data: { order: { type: 'aiDetection', status: 'complete' } },
+    });
 
-    const status = await run(process.execPath, [cli, 'status', '--json'], { env: { ...process.env, ...env, REDIS_URL: '' } });
+    const status = await run(process.execPath, [cli, 'status', '--json'], {
+      env: { ...process.env, ...env, REDIS_URL: '' },
+    });
     expect(JSON.parse(status.stdout).queues['mori-deliveries'].completed).toBe(1);
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toContain('mori_sink_deliveries_total{sink="orders-file",outcome="delivered"} 1');
@@ -61,7 +83,10 @@ describe('the README quick start', () => {
   });
 
   it('without REDIS_URL or redis-server, stops with a message naming the three ways to get Redis', async () => {
-    expect(await localRedisAnswers(), 'something already answers on the embedded Redis port 6390; stop it to run this test').toBe(false);
+    expect(
+      await localRedisAnswers(),
+      'something already answers on the embedded Redis port 6390; stop it to run this test',
+    ).toBe(false);
     const cwd = mkdtempSync(join(tmpdir(), 'no-redis-'));
     const result = await run(process.execPath, [inject('builtMain')], {
       cwd,
@@ -77,7 +102,9 @@ describe('the README quick start', () => {
   });
 
   it('with a bad configuration, stops with one message naming every problem', async () => {
-    const result = await run(process.execPath, [inject('builtMain')], { env: { PATH: '/nonexistent', PORT: 'http', ROLE: 'both' } }).then(
+    const result = await run(process.execPath, [inject('builtMain')], {
+      env: { PATH: '/nonexistent', PORT: 'http', ROLE: 'both' },
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );

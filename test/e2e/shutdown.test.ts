@@ -58,7 +58,10 @@ describe('on SIGTERM with a job in flight', () => {
     service.child.kill('SIGTERM');
     await eventually(() => service.output().includes('shutting down'), { what: 'the shutdown to begin' });
     // New webhooks are refused from now on (503 while closing, then no listener): MORI retries elsewhere.
-    const during = await post().then((r) => r.status, () => 'refused');
+    const during = await post().then(
+      (r) => r.status,
+      () => 'refused',
+    );
     expect([503, 'refused']).toContain(during);
 
     expect(await service.exited).toBe(0);
@@ -73,24 +76,37 @@ describe('on SIGTERM with a job in flight', () => {
     await waitUntilReady(producer, 5000);
     const queue = createEventsQueue(producer, prefix);
     cleanups.push(() => queue.close());
-    expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({ completed: 1, active: 0, waiting: 0, failed: 0 });
+    expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({
+      completed: 1,
+      active: 0,
+      waiting: 0,
+      failed: 0,
+    });
   });
 });
 
 describe('on SIGTERM while start-up still waits for Redis', () => {
   it('exits at once, having said what it waits for', async () => {
     const child = spawn(process.execPath, [inject('builtMain')], {
-      env: { PATH: process.env.PATH ?? '', ROLE: 'api', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, MORI_WEBHOOK_SECRET: TEST_SECRET, PORT: '0' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ROLE: 'api',
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        MORI_WEBHOOK_SECRET: TEST_SECRET,
+        PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     cleanups.push(async () => child.kill('SIGKILL'));
-    await eventually(() => output.includes('waiting for Redis to answer'), { timeoutMs: 15_000, what: 'the start-up to wait for Redis' });
+    await eventually(() => output.includes('waiting for Redis to answer'), {
+      timeoutMs: 15_000,
+      what: 'the start-up to wait for Redis',
+    });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toContain('"clean":true');
   });
 });
-

@@ -52,7 +52,18 @@ describe('when a worker process dies mid-job', () => {
     const queue = createEventsQueue(producer, prefix);
     cleanups.push(() => queue.close());
     const event = buildSampleEvent(order, 'current', 'evt-crash');
-    await queue.add(FETCH_ORDER_JOB, { eventId: 'evt-crash', eventType: String(event.eventType), orderId: ORDER_ID, occurredAt: null, receivedAt: new Date().toISOString(), generation: 'current' }, { jobId: newEventJobId() });
+    await queue.add(
+      FETCH_ORDER_JOB,
+      {
+        eventId: 'evt-crash',
+        eventType: String(event.eventType),
+        orderId: ORDER_ID,
+        occurredAt: null,
+        receivedAt: new Date().toISOString(),
+        generation: 'current',
+      },
+      { jobId: newEventJobId() },
+    );
 
     await eventually(() => mori.requestsFor(ORDER_ID).length === 1, { what: 'the first worker to start the look-up' });
     expect(await queue.getActiveCount()).toBe(1);

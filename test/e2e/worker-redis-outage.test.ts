@@ -42,7 +42,13 @@ describe('when Redis restarts under a running receiver and worker', () => {
     mori.setOrder(order);
     return (await server.postSigned(JSON.stringify(buildSampleEvent(order)))).statusCode;
   };
-  const delivered = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).data.order.orderId) : []);
+  const delivered = () =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).data.order.orderId)
+      : [];
 
   it('both reconnect by themselves and the next event is delivered', async () => {
     expect(await post('111')).toBe(200);
@@ -52,7 +58,10 @@ describe('when Redis restarts under a running receiver and worker', () => {
     expect(await post('222')).toBe(503);
     await redis.start();
 
-    await eventually(async () => (await post('333')) === 200, { timeoutMs: 20_000, what: 'the receiver to accept again' });
+    await eventually(async () => (await post('333')) === 200, {
+      timeoutMs: 20_000,
+      what: 'the receiver to accept again',
+    });
     await eventually(() => delivered().includes('333'), { timeoutMs: 30_000, what: 'the worker to deliver again' });
     expect(delivered()).toEqual(['111', '333']);
   });

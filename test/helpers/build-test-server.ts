@@ -30,7 +30,10 @@ export function testPrefix(): string {
 }
 
 /** buildServer with a test configuration, its own Redis prefix and clients; close() removes its keys. */
-export async function buildTestServer(env: Record<string, string> = {}, redisUrl = inject('redisUrl')): Promise<TestServer> {
+export async function buildTestServer(
+  env: Record<string, string> = {},
+  redisUrl = inject('redisUrl'),
+): Promise<TestServer> {
   const config = loadConfig({
     ROLE: 'api',
     REDIS_URL: redisUrl,
@@ -47,7 +50,14 @@ export async function buildTestServer(env: Record<string, string> = {}, redisUrl
   const queue = createEventsQueue(producer, config.REDIS_PREFIX);
   queue.on('error', () => undefined);
   const metrics = createMetrics();
-  const app = await buildServer({ config, logger: createLogger('silent'), metrics, queue, redis: producer, rateLimitRedis });
+  const app = await buildServer({
+    config,
+    logger: createLogger('silent'),
+    metrics,
+    queue,
+    redis: producer,
+    rateLimitRedis,
+  });
   await app.ready();
   return {
     app,

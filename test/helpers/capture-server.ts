@@ -40,7 +40,9 @@ export async function startCaptureServer(): Promise<CaptureServer> {
     requests.push({
       method: req.method ?? '',
       path: req.url ?? '',
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+      ),
       body,
       json,
       at: Date.now(),

@@ -47,15 +47,26 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
   const orders = new Map<string, Record<string, unknown>>();
   const scripts = new Map<string, FakeResponse[]>();
   const requests: RecordedRequest[] = [];
-  const send = (res: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const send = (
+    res: import('node:http').ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
   async function handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<unknown> {
     const path = req.url ?? '/';
     const match = /^\/api\/v[23]\/orders\/([^/?]+)$/.exec(path);
     const orderId = match ? decodeURIComponent(match[1]!) : '';
-    requests.push({ method: req.method ?? '', path, orderId, authorization: req.headers.authorization, at: Date.now() });
-    if (req.headers.authorization !== `Bearer ${accepted}`) return send(res, 401, moriError('UNAUTHORIZED', 'Invalid API token'));
+    requests.push({
+      method: req.method ?? '',
+      path,
+      orderId,
+      authorization: req.headers.authorization,
+      at: Date.now(),
+    });
+    if (req.headers.authorization !== `Bearer ${accepted}`)
+      return send(res, 401, moriError('UNAUTHORIZED', 'Invalid API token'));
     if (req.method !== 'GET' || !match) return send(res, 404, moriError('NOT_FOUND', 'Not found'));
 
     const step = scripts.get(orderId)?.shift();
@@ -94,6 +105,18 @@ export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise
 }
 
 /** A final order of the given type, as MORI serves it, with every type-specific field. */
-export function finalOrder(orderId: string, type: OrderType = 'antiAi', overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...buildSampleOrder(orderId, { type, status: 'complete', updatedAt: new Date('2026-03-12T10:05:00.000Z'), createdAt: new Date('2026-03-12T10:00:00.000Z') }), ...overrides };
+export function finalOrder(
+  orderId: string,
+  type: OrderType = 'antiAi',
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    ...buildSampleOrder(orderId, {
+      type,
+      status: 'complete',
+      updatedAt: new Date('2026-03-12T10:05:00.000Z'),
+      createdAt: new Date('2026-03-12T10:00:00.000Z'),
+    }),
+    ...overrides,
+  };
 }

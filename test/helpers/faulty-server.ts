@@ -14,7 +14,12 @@ import { join } from 'node:path';
  * - `huge-body`: answers 200 with `bytes` of JSON-looking filler;
  * - `ok`: answers 200 with `body`.
  */
-export type Fault = { kind: 'stall-headers' } | { kind: 'stall-body' } | { kind: 'reset' } | { kind: 'huge-body'; bytes: number } | { kind: 'ok'; body: string };
+export type Fault =
+  | { kind: 'stall-headers' }
+  | { kind: 'stall-body' }
+  | { kind: 'reset' }
+  | { kind: 'huge-body'; bytes: number }
+  | { kind: 'ok'; body: string };
 
 export interface FaultyServer {
   url: string;
@@ -35,7 +40,7 @@ function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: S
       res.write('{"data":{"orderId":');
       return;
     case 'reset':
-      (req.socket).resetAndDestroy?.();
+      req.socket.resetAndDestroy?.();
       return;
     case 'huge-body': {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -57,7 +62,13 @@ function respond(fault: Fault, req: IncomingMessage | Http2ServerRequest, res: S
   }
 }
 
-async function listen(server: Server | Http2SecureServer, scheme: 'http' | 'https', sockets: Set<Socket>, fault: { current: Fault }, versions: string[]): Promise<FaultyServer> {
+async function listen(
+  server: Server | Http2SecureServer,
+  scheme: 'http' | 'https',
+  sockets: Set<Socket>,
+  fault: { current: Fault },
+  versions: string[],
+): Promise<FaultyServer> {
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -94,8 +105,25 @@ export function selfSignedCertificate(): { key: string; cert: string } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore' },
     );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };

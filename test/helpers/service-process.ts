@@ -13,7 +13,11 @@ export interface ServiceProcess {
 }
 
 /** Runs the built service (`node <build>/main.js`) as a real process and waits for /healthz. */
-export async function startService(env: Record<string, string>, main = inject('builtMain'), cwd?: string): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string>,
+  main = inject('builtMain'),
+  cwd?: string,
+): Promise<ServiceProcess> {
   const port = await freePort();
   let text = '';
   const child = spawn(process.execPath, [main], {

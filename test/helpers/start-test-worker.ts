@@ -35,9 +35,21 @@ export async function startTestWorker(env: Record<string, string>): Promise<Test
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();
-  const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! }, metrics, createLogger('silent'));
+  const mori = createWorkerMoriClient(
+    { ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! },
+    metrics,
+    createLogger('silent'),
+  );
   const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
-  const workers = startWorkers({ config, connection, redis: plain, mori, sinks, metrics, logger: createLogger('silent') });
+  const workers = startWorkers({
+    config,
+    connection,
+    redis: plain,
+    mori,
+    sinks,
+    metrics,
+    logger: createLogger('silent'),
+  });
   await Promise.all([workers.events.waitUntilReady(), workers.deliveries.waitUntilReady()]);
   return {
     config,

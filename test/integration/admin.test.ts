@@ -19,7 +19,7 @@ describe('the admin dashboard', () => {
   });
 
   describe('with ADMIN_TOKEN', () => {
-    it('refuses every route without the token, the UI\'s own files included', async () => {
+    it("refuses every route without the token, the UI's own files included", async () => {
       server = await buildTestServer({ ADMIN_TOKEN: TOKEN });
       for (const url of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/js/main.js']) {
         const res = await get(url);
@@ -53,7 +53,23 @@ describe('the admin dashboard', () => {
 describe('redactSecrets', () => {
   it('hides presigned URLs and tokens at any depth and keeps the rest', () => {
     expect(
-      redactSecrets({ orderId: '1', order: { thumbnailImageUrl: 'https://x/?sig', downloadUrl: null, fileCount: 3, nested: [{ heatmapUrl: 'https://y' }] } }),
-    ).toEqual({ orderId: '1', order: { thumbnailImageUrl: '[redacted]', downloadUrl: null, fileCount: 3, nested: [{ heatmapUrl: '[redacted]' }] } });
+      redactSecrets({
+        orderId: '1',
+        order: {
+          thumbnailImageUrl: 'https://x/?sig',
+          downloadUrl: null,
+          fileCount: 3,
+          nested: [{ heatmapUrl: 'https://y' }],
+        },
+      }),
+    ).toEqual({
+      orderId: '1',
+      order: {
+        thumbnailImageUrl: '[redacted]',
+        downloadUrl: null,
+        fileCount: 3,
+        nested: [{ heatmapUrl: '[redacted]' }],
+      },
+    });
   });
 });

@@ -8,7 +8,14 @@ import { createMockMori } from '../../src/cli/mock-mori.js';
 import { registerWebhook } from '../../src/cli/register-webhook.js';
 import { replay } from '../../src/cli/replay.js';
 import { status } from '../../src/cli/status.js';
-import { DELIVERIES_QUEUE, DELIVER_JOB, EVENTS_QUEUE, createDeliveriesQueue, createEventsQueue, deliveryJobId } from '../../src/queues.js';
+import {
+  DELIVERIES_QUEUE,
+  DELIVER_JOB,
+  EVENTS_QUEUE,
+  createDeliveriesQueue,
+  createEventsQueue,
+  deliveryJobId,
+} from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
@@ -45,9 +52,13 @@ async function queues(prefix: string) {
 
 /** Dead-letters every job in a queue with a real BullMQ worker that fails them for good. */
 async function deadLetterAll(queueName: string, prefix: string, count: number, check: () => Promise<number>) {
-  const worker = new Worker(queueName, async () => {
-    throw new UnrecoverableError('sink "crm" answered 500');
-  }, { connection: { url: redisUrl }, prefix });
+  const worker = new Worker(
+    queueName,
+    async () => {
+      throw new UnrecoverableError('sink "crm" answered 500');
+    },
+    { connection: { url: redisUrl }, prefix },
+  );
   try {
     await eventually(async () => (await check()) === count, { what: `${count} dead letters` });
   } finally {
@@ -69,10 +80,20 @@ describe('enqueue-order, status and replay', () => {
 
     for (const sink of ['crm', 'archive']) {
       const deliveryId = `dlv_${'0'.repeat(32)}`;
-      await deliveries.add(DELIVER_JOB, {
-        deliveryId, sinkName: sink, orderId: '42', updatedAt: '2026-01-01T00:00:00Z', order: {}, fetchedAt: Date.now(),
-        event: { eventId: 'e', eventType: 't', occurredAt: null, receivedAt: 'r' }, failingSince: 1,
-      }, { jobId: deliveryJobId(deliveryId, sink) });
+      await deliveries.add(
+        DELIVER_JOB,
+        {
+          deliveryId,
+          sinkName: sink,
+          orderId: '42',
+          updatedAt: '2026-01-01T00:00:00Z',
+          order: {},
+          fetchedAt: Date.now(),
+          event: { eventId: 'e', eventType: 't', occurredAt: null, receivedAt: 'r' },
+          failingSince: 1,
+        },
+        { jobId: deliveryJobId(deliveryId, sink) },
+      );
     }
     await deadLetterAll(DELIVERIES_QUEUE, prefix, 2, () => deliveries.getFailedCount());
 
@@ -109,11 +130,15 @@ describe('enqueue-order, status and replay', () => {
 });
 
 describe('mock-mori', () => {
-  it('serves orders for any id and sends a finished order\'s event signed, retrying like MORI', async () => {
+  it("serves orders for any id and sends a finished order's event signed, retrying like MORI", async () => {
     const capture = await startCaptureServer();
     cleanups.push(() => capture.close());
     capture.script([{ status: 500 }]);
-    const mori = createMockMori({ token: 'tok', finishAfterMs: 0, webhooks: [{ url: capture.url, secret: 'whsec_demo_secret' }] });
+    const mori = createMockMori({
+      token: 'tok',
+      finishAfterMs: 0,
+      webhooks: [{ url: capture.url, secret: 'whsec_demo_secret' }],
+    });
     await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
     cleanups.push(() => mori.close());
     const order = mori.createOrder('watermarkEmbed');
@@ -122,18 +147,29 @@ describe('mock-mori', () => {
     const [first, second] = capture.requests;
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
     expect(second!.headers['x-moribiz-signature']).toBe(moriSign(second!.body, 'whsec_demo_secret'));
-    expect(second!.json).toMatchObject({ eventType: 'order.watermarkEmbed.completed', data: { orderId: order.orderId } });
+    expect(second!.json).toMatchObject({
+      eventType: 'order.watermarkEmbed.completed',
+      data: { orderId: order.orderId },
+    });
 
     const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
-    const v3 = await fetch(`${base}/api/v3/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
+    const v3 = await fetch(`${base}/api/v3/orders/${String(order.orderId)}`, {
+      headers: { authorization: 'Bearer tok' },
+    });
     expect(((await v3.json()) as { data: unknown }).data).toMatchObject({
       orderId: order.orderId,
       type: 'watermarkEmbed',
       status: 'complete',
       result: { outputFiles: [expect.objectContaining({ watermarkText: '© MORI demo' })] },
     });
-    const v2 = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, { headers: { authorization: 'Bearer tok' } });
-    expect(((await v2.json()) as { data: unknown }).data).toMatchObject({ orderId: order.orderId, status: 'complete', watermarks: ['© MORI demo'] });
+    const v2 = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, {
+      headers: { authorization: 'Bearer tok' },
+    });
+    expect(((await v2.json()) as { data: unknown }).data).toMatchObject({
+      orderId: order.orderId,
+      status: 'complete',
+      watermarks: ['© MORI demo'],
+    });
     expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
   });
 });

@@ -40,7 +40,11 @@ describe('createMoriClient().getOrder', () => {
       mori.setOrder(order);
       expect(await client.getOrder(ORDER_ID, 'lookup')).toEqual(order);
       const [req] = mori.requests;
-      expect(req).toMatchObject({ method: 'GET', path: `/api/v3/orders/${ORDER_ID}`, authorization: `Bearer ${mori.token}` });
+      expect(req).toMatchObject({
+        method: 'GET',
+        path: `/api/v3/orders/${ORDER_ID}`,
+        authorization: `Bearer ${mori.token}`,
+      });
     },
   );
 
@@ -55,7 +59,7 @@ describe('createMoriClient().getOrder', () => {
     expect(mori.requests).toHaveLength(0);
   });
 
-  it('turns 404 into not-found, with MORI\'s code in the message', async () => {
+  it("turns 404 into not-found, with MORI's code in the message", async () => {
     const err = await failure(client.getOrder(ORDER_ID, 'lookup'));
     expect(err).toMatchObject({ kind: 'not-found', status: 404, moriCode: 'ORDER_NOT_FOUND' });
     expect(err.message).toContain('ORDER_NOT_FOUND');
@@ -106,9 +110,19 @@ describe('createMoriClient().getOrder', () => {
   });
 
   it('turns RATE_LIMIT_EXCEEDED into rate-limited, with a Retry-After when MORI sends one', async () => {
-    mori.script(ORDER_ID, [{ status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' }, retryAfter: '7' }, { status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' } }]);
-    expect(await failure(client.getOrder(ORDER_ID, 'lookup'))).toMatchObject({ kind: 'rate-limited', moriCode: 'RATE_LIMIT_EXCEEDED', retryAfterMs: 7000 });
-    expect(await failure(client.getOrder(ORDER_ID, 'retry'))).toMatchObject({ kind: 'rate-limited', retryAfterMs: undefined });
+    mori.script(ORDER_ID, [
+      { status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' }, retryAfter: '7' },
+      { status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' } },
+    ]);
+    expect(await failure(client.getOrder(ORDER_ID, 'lookup'))).toMatchObject({
+      kind: 'rate-limited',
+      moriCode: 'RATE_LIMIT_EXCEEDED',
+      retryAfterMs: 7000,
+    });
+    expect(await failure(client.getOrder(ORDER_ID, 'retry'))).toMatchObject({
+      kind: 'rate-limited',
+      retryAfterMs: undefined,
+    });
   });
 
   it.each([
@@ -123,11 +137,20 @@ describe('createMoriClient().getOrder', () => {
 
   it('reports Deprecation and Sunset headers', async () => {
     const notices: unknown[] = [];
-    const watched = createMoriClient({ baseUrl: mori.url, token: mori.token, timeoutMs: 500, onDeprecation: (n) => notices.push(n) });
+    const watched = createMoriClient({
+      baseUrl: mori.url,
+      token: mori.token,
+      timeoutMs: 500,
+      onDeprecation: (n) => notices.push(n),
+    });
     try {
-      mori.script(ORDER_ID, [{ order: finalOrder(ORDER_ID), headers: { deprecation: 'true', sunset: 'Fri, 09 Oct 2026 00:00:00 GMT' } }]);
+      mori.script(ORDER_ID, [
+        { order: finalOrder(ORDER_ID), headers: { deprecation: 'true', sunset: 'Fri, 09 Oct 2026 00:00:00 GMT' } },
+      ]);
       await watched.getOrder(ORDER_ID, 'lookup');
-      expect(notices).toEqual([{ endpoint: 'GET /api/v3/orders/{id}', deprecation: 'true', sunset: 'Fri, 09 Oct 2026 00:00:00 GMT' }]);
+      expect(notices).toEqual([
+        { endpoint: 'GET /api/v3/orders/{id}', deprecation: 'true', sunset: 'Fri, 09 Oct 2026 00:00:00 GMT' },
+      ]);
     } finally {
       await watched.close();
     }
@@ -143,7 +166,9 @@ describe('createMoriClient().getOrder', () => {
   });
 
   it('refuses a 200 that is not an order, and never echoes presigned URLs', async () => {
-    mori.script(ORDER_ID, [{ order: { orderId: ORDER_ID, type: 'antiAi', thumbnailImageUrl: 'https://x/?X-Amz-Signature=abc' } }]);
+    mori.script(ORDER_ID, [
+      { order: { orderId: ORDER_ID, type: 'antiAi', thumbnailImageUrl: 'https://x/?X-Amz-Signature=abc' } },
+    ]);
     const err = await failure(client.getOrder(ORDER_ID, 'lookup'));
     expect(err.kind).toBe('invalid-response');
     expect(err.message).toMatch(/data\.(status|updatedAt)/);

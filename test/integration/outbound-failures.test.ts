@@ -5,7 +5,13 @@ import { sinkConfigSchema } from '../../src/sinks/sink-config.js';
 import { SinkError, type Sink } from '../../src/sinks/sink.js';
 import { buildEnvelope } from '../../src/worker/envelope.js';
 import { finalOrder } from '../helpers/fake-mori.js';
-import { selfSignedCertificate, startDualProtocolServer, startFaultyServer, type Fault, type FaultyServer } from '../helpers/faulty-server.js';
+import {
+  selfSignedCertificate,
+  startDualProtocolServer,
+  startFaultyServer,
+  type Fault,
+  type FaultyServer,
+} from '../helpers/faulty-server.js';
 import { freePort } from '../helpers/redis-server.js';
 import { rejectionOf } from '../helpers/rejection-of.js';
 
@@ -14,7 +20,12 @@ const orderBody = JSON.stringify({ data: finalOrder(ORDER_ID) });
 const envelope = buildEnvelope({
   deliveryId: 'dlv_00000000000000000000000000000001',
   order: finalOrder(ORDER_ID),
-  event: { eventId: 'e-1', eventType: 'order.antiAi.completed', occurredAt: null, receivedAt: '2026-03-12T10:05:01.000Z' },
+  event: {
+    eventId: 'e-1',
+    eventType: 'order.antiAi.completed',
+    occurredAt: null,
+    receivedAt: '2026-03-12T10:05:01.000Z',
+  },
 });
 
 let server: FaultyServer | undefined;
@@ -32,7 +43,10 @@ function mori(url: string, extra: Partial<Parameters<typeof createMoriClient>[0]
 }
 
 function httpSink(definition: Record<string, unknown>, connect?: Parameters<typeof createHttpSink>[1]): Sink {
-  return createHttpSink(sinkConfigSchema.parse({ type: 'http', name: 'crm', timeoutMs: 400, ...definition }) as HttpSinkConfig, connect);
+  return createHttpSink(
+    sinkConfigSchema.parse({ type: 'http', name: 'crm', timeoutMs: 400, ...definition }) as HttpSinkConfig,
+    connect,
+  );
 }
 
 describe('the MORI client classifies every way a request can fail, against a real server', () => {
@@ -87,13 +101,16 @@ describe('HTTP/2 (undici 8 offers it by default over TLS)', () => {
     expect(server.versions).toEqual(['1.1', '2.0']);
   });
 
-  it.each([false, true])('an http sink (http2: %s) drains at most 64 KiB of an 8 MiB answer and succeeds', async (http2) => {
-    server = await startDualProtocolServer(tls, { kind: 'huge-body', bytes: 8 * 1024 * 1024 });
-    sink = httpSink({ url: server.url, http2, timeoutMs: 5000 }, { ca: tls.cert });
-    const before = process.memoryUsage().arrayBuffers;
-    await sink.deliver(envelope);
-    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
-  });
+  it.each([false, true])(
+    'an http sink (http2: %s) drains at most 64 KiB of an 8 MiB answer and succeeds',
+    async (http2) => {
+      server = await startDualProtocolServer(tls, { kind: 'huge-body', bytes: 8 * 1024 * 1024 });
+      sink = httpSink({ url: server.url, http2, timeoutMs: 5000 }, { ca: tls.cert });
+      const before = process.memoryUsage().arrayBuffers;
+      await sink.deliver(envelope);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 1024 * 1024);
+    },
+  );
 
   it('an http sink over HTTP/2 classifies a stalled receiver as a timeout', async () => {
     server = await startDualProtocolServer(tls, { kind: 'stall-headers' });

@@ -46,17 +46,20 @@ describe('when Redis goes away', () => {
 
     await redis.start();
     // MORI's retry of the event refused during the outage is accepted, as a new event.
-    const retried = await eventually(async () => {
-      const res = await post(event('during-outage'));
-      return res.statusCode === 200 ? res : undefined;
-    }, { timeoutMs: 15_000, what: 'the receiver to accept events again' });
+    const retried = await eventually(
+      async () => {
+        const res = await post(event('during-outage'));
+        return res.statusCode === 200 ? res : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the receiver to accept events again' },
+    );
     expect(retried.json().data).toEqual({ eventId: 'during-outage', duplicate: false });
     const jobs = await server.queue.getJobs(['waiting']);
     expect(jobs.map((j) => j.data.eventId)).toContain('during-outage');
     expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 
-  it('answers 503 before MORI\'s deadline when Redis is connected but stuck', async () => {
+  it("answers 503 before MORI's deadline when Redis is connected but stuck", async () => {
     await eventually(async () => (await post(event('warm-up'))).statusCode === 200, { what: 'Redis to be ready' });
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     try {
@@ -72,10 +75,13 @@ describe('when Redis goes away', () => {
       admin.disconnect();
     }
     // The add may have run once Redis woke up; MORI's retry is then a duplicate, never a loss.
-    const retry = await eventually(async () => {
-      const res = await post(event('while-stuck'));
-      return res.statusCode === 200 ? res : undefined;
-    }, { what: 'the retry to be accepted' });
+    const retry = await eventually(
+      async () => {
+        const res = await post(event('while-stuck'));
+        return res.statusCode === 200 ? res : undefined;
+      },
+      { what: 'the retry to be accepted' },
+    );
     const jobs = await server.queue.getJobs(['waiting']);
     expect(jobs.filter((j) => j.data.eventId === 'while-stuck')).toHaveLength(1);
     expect(typeof retry.json().data.duplicate).toBe('boolean');

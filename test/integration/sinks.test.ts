@@ -25,7 +25,12 @@ function envelope(n = 1): DeliveryEnvelope {
   return buildEnvelope({
     deliveryId: `dlv_${String(n).padStart(32, '0')}`,
     order: finalOrder(`100000000000000000${n % 10}`, 'aiDetection'),
-    event: { eventId: `e-${n}`, eventType: 'order.aiDetection.completed', occurredAt: null, receivedAt: '2026-03-12T10:05:01.000Z' },
+    event: {
+      eventId: `e-${n}`,
+      eventType: 'order.aiDetection.completed',
+      occurredAt: null,
+      receivedAt: '2026-03-12T10:05:01.000Z',
+    },
   });
 }
 
@@ -56,12 +61,22 @@ describe('http sink', () => {
   });
 
   it('POSTs the envelope signed per Standard Webhooks, verifiable with the standardwebhooks package', async () => {
-    sink = httpSink({ name: 'crm', url: `${capture.url}?token=abc`, secret: SECRET, headers: { 'x-team': 'images' }, timeoutMs: 2000 });
+    sink = httpSink({
+      name: 'crm',
+      url: `${capture.url}?token=abc`,
+      secret: SECRET,
+      headers: { 'x-team': 'images' },
+      timeoutMs: 2000,
+    });
     const env = envelope();
     await sink.deliver(env);
     const [req] = capture.requests;
     expect(req).toMatchObject({ method: 'POST', path: '/hooks/mori?token=abc' });
-    expect(req!.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': env.id, 'x-team': 'images' });
+    expect(req!.headers).toMatchObject({
+      'content-type': 'application/json',
+      'webhook-id': env.id,
+      'x-team': 'images',
+    });
     expect(new Webhook(SECRET).verify(req!.body, req!.headers)).toEqual(env);
     expect(() => new Webhook('whsec_b3RoZXItc2VjcmV0LW9mLTI0LWJ5dGVzLS0t').verify(req!.body, req!.headers)).toThrow();
   });
@@ -139,10 +154,13 @@ describe('file sink', () => {
       renameSync(path, join(dir, 'orders.jsonl.1'));
       // Within the rotation check interval (1 s) a delivery lands in the new file.
       let n = 2;
-      await eventually(async () => {
-        await sink.deliver(envelope(n++));
-        return existsSync(path);
-      }, { timeoutMs: 5000, intervalMs: 100, what: 'a new orders.jsonl' });
+      await eventually(
+        async () => {
+          await sink.deliver(envelope(n++));
+          return existsSync(path);
+        },
+        { timeoutMs: 5000, intervalMs: 100, what: 'a new orders.jsonl' },
+      );
     } finally {
       await sink.close();
     }
@@ -160,7 +178,11 @@ describe('file sink', () => {
     const children = [1, 2, 3].map(
       (k) =>
         new Promise<number | null>((resolve) => {
-          const child = spawn(process.execPath, [join(import.meta.dirname, '../fixtures/processes/append-lines.mjs'), path, String(k), '40'], { stdio: 'inherit' });
+          const child = spawn(
+            process.execPath,
+            [join(import.meta.dirname, '../fixtures/processes/append-lines.mjs'), path, String(k), '40'],
+            { stdio: 'inherit' },
+          );
           child.on('exit', resolve);
         }),
     );
@@ -208,7 +230,10 @@ describe('redis-stream sink', () => {
   });
 
   it('uses its own connection when the sink names a url, and closes it', async () => {
-    const sink = createRedisStreamSink({ type: 'redis-stream', name: 's', stream, maxLen: 10, url }, { redis: undefined as never });
+    const sink = createRedisStreamSink(
+      { type: 'redis-stream', name: 's', stream, maxLen: 10, url },
+      { redis: undefined as never },
+    );
     await sink.deliver(envelope());
     expect(await redis.xlen(stream)).toBe(1);
     await sink.close();
@@ -223,6 +248,11 @@ describe('stdout sink', () => {
     const sink = createStdoutSink({ type: 'stdout', name: 'console' }, { out });
     await sink.deliver(envelope(1));
     await sink.deliver(envelope(2));
-    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l).id)).toEqual([envelope(1).id, envelope(2).id]);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).id),
+    ).toEqual([envelope(1).id, envelope(2).id]);
   });
 });

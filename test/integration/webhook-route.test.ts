@@ -36,7 +36,7 @@ async function jobs() {
 
 describe('POST /webhooks/mori', () => {
   describe('a valid, signed, new event', () => {
-    it('answers 200 in MORI\'s envelope with the job already in Redis', async () => {
+    it("answers 200 in MORI's envelope with the job already in Redis", async () => {
       server = await buildTestServer();
       const res = await post(CURRENT);
       expect(res.statusCode).toBe(200);
@@ -76,14 +76,20 @@ describe('POST /webhooks/mori', () => {
       expect(job!.data).toMatchObject({ orderId, generation: 'legacy' });
     });
 
-    it.each(readdirSync(join(import.meta.dirname, '../fixtures/events')))('accepts the fixture %s, as MORI sends it', async (name) => {
-      server = await buildTestServer();
-      const body = fixture(name);
-      const res = await server.postSigned(body);
-      expect(res.statusCode).toBe(200);
-      const [job] = await jobs();
-      expect(job!.data).toMatchObject({ eventId: JSON.parse(body).eventId, generation: name.startsWith('legacy') ? 'legacy' : 'current' });
-    });
+    it.each(readdirSync(join(import.meta.dirname, '../fixtures/events')))(
+      'accepts the fixture %s, as MORI sends it',
+      async (name) => {
+        server = await buildTestServer();
+        const body = fixture(name);
+        const res = await server.postSigned(body);
+        expect(res.statusCode).toBe(200);
+        const [job] = await jobs();
+        expect(job!.data).toMatchObject({
+          eventId: JSON.parse(body).eventId,
+          generation: name.startsWith('legacy') ? 'legacy' : 'current',
+        });
+      },
+    );
 
     it('accepts the legacy X-Mori-Signature header', async () => {
       server = await buildTestServer();
@@ -137,7 +143,7 @@ describe('POST /webhooks/mori', () => {
       expect(await jobs()).toHaveLength(1);
     });
 
-    it('remembers the eventId after the job completed, with the window as the key\'s TTL', async () => {
+    it("remembers the eventId after the job completed, with the window as the key's TTL", async () => {
       server = await buildTestServer({ DEDUPE_WINDOW_SECONDS: '3600' });
       await post(CURRENT);
       const worker = new Worker(EVENTS_QUEUE, async () => 'done', {
@@ -152,12 +158,14 @@ describe('POST /webhooks/mori', () => {
       const res = await post(CURRENT);
       expect(res.json().data.duplicate).toBe(true);
       expect(await jobs()).toHaveLength(1);
-      const ttl = await server.producer.pttl(`${server.config.REDIS_PREFIX}:${EVENTS_QUEUE}:de:550e8400-e29b-41d4-a716-446655440000`);
+      const ttl = await server.producer.pttl(
+        `${server.config.REDIS_PREFIX}:${EVENTS_QUEUE}:de:550e8400-e29b-41d4-a716-446655440000`,
+      );
       expect(ttl).toBeGreaterThan(3500_000);
       expect(ttl).toBeLessThanOrEqual(3600_000);
     });
 
-    it('gives an event without eventId an id derived from its bytes, so MORI\'s retry dedupes', async () => {
+    it("gives an event without eventId an id derived from its bytes, so MORI's retry dedupes", async () => {
       server = await buildTestServer();
       const body = JSON.stringify({ eventType: 'order.antiAi.completed', data: { orderId: '42' } });
       const first = await post(body);
@@ -198,7 +206,11 @@ describe('POST /webhooks/mori', () => {
       ['wrong', { 'x-moribiz-signature': moriSign(CURRENT, 'whsec_some_other_secret') }, 'SIGNATURE_INVALID'],
       ['truncated', { 'x-moribiz-signature': moriSign(CURRENT, TEST_SECRET).slice(0, 40) }, 'SIGNATURE_INVALID'],
       ['not hex', { 'x-moribiz-signature': 'z'.repeat(64) }, 'SIGNATURE_INVALID'],
-      ['in upper-case hex of the right value, but for another body', { 'x-moribiz-signature': moriSign('{}', TEST_SECRET).toUpperCase() }, 'SIGNATURE_INVALID'],
+      [
+        'in upper-case hex of the right value, but for another body',
+        { 'x-moribiz-signature': moriSign('{}', TEST_SECRET).toUpperCase() },
+        'SIGNATURE_INVALID',
+      ],
     ])('answers 401 when the signature is %s, and enqueues nothing', async (_what, headers, code) => {
       server = await buildTestServer();
       const res = await post(CURRENT, headers, { sign: false });
@@ -233,14 +245,54 @@ describe('POST /webhooks/mori', () => {
       ['a JSON array', '[]', 'INVALID_PAYLOAD', '(body)'],
       ['no eventType', '{"eventId":"x","data":{"orderId":"1"}}', 'INVALID_PAYLOAD', 'eventType'],
       ['eventType not a string', '{"eventType":5}', 'INVALID_PAYLOAD', 'eventType'],
-      ['no order id', '{"eventId":"x","eventType":"order.antiAi.completed","data":{}}', 'INVALID_PAYLOAD', 'data.orderId'],
-      ['a legacy event with no order id', '{"eventId":"x","eventType":"ORDER.PROCESSED"}', 'INVALID_PAYLOAD', 'data.orderId'],
-      ['an order id beyond the safe integers', '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":1234567890123456789}}', 'INVALID_PAYLOAD', 'data.orderId'],
-      ['an order id with a path in it', '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":"../admin"}}', 'INVALID_PAYLOAD', 'data.orderId'],
-      ['an order id that is too long', `{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":"${'1'.repeat(65)}"}}`, 'INVALID_PAYLOAD', 'data.orderId'],
-      ['a negative order id', '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":-5}}', 'INVALID_PAYLOAD', 'data.orderId'],
-      ['an eventId with a Redis-key separator', '{"eventId":"a:b c","eventType":"order.antiAi.completed","data":{"orderId":"1"}}', 'INVALID_PAYLOAD', 'eventId'],
-      ['occurredAt of the wrong type', '{"eventId":"x","eventType":"order.antiAi.completed","occurredAt":5,"data":{"orderId":"1"}}', 'INVALID_PAYLOAD', 'occurredAt'],
+      [
+        'no order id',
+        '{"eventId":"x","eventType":"order.antiAi.completed","data":{}}',
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'a legacy event with no order id',
+        '{"eventId":"x","eventType":"ORDER.PROCESSED"}',
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'an order id beyond the safe integers',
+        '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":1234567890123456789}}',
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'an order id with a path in it',
+        '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":"../admin"}}',
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'an order id that is too long',
+        `{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":"${'1'.repeat(65)}"}}`,
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'a negative order id',
+        '{"eventId":"x","eventType":"order.antiAi.completed","data":{"orderId":-5}}',
+        'INVALID_PAYLOAD',
+        'data.orderId',
+      ],
+      [
+        'an eventId with a Redis-key separator',
+        '{"eventId":"a:b c","eventType":"order.antiAi.completed","data":{"orderId":"1"}}',
+        'INVALID_PAYLOAD',
+        'eventId',
+      ],
+      [
+        'occurredAt of the wrong type',
+        '{"eventId":"x","eventType":"order.antiAi.completed","occurredAt":5,"data":{"orderId":"1"}}',
+        'INVALID_PAYLOAD',
+        'occurredAt',
+      ],
     ])('answers 400 for %s, naming the field', async (_what, body, code, propertyName) => {
       server = await buildTestServer();
       const res = await post(body);
@@ -259,7 +311,11 @@ describe('POST /webhooks/mori', () => {
 
     it('answers 413 for a body over the limit', async () => {
       server = await buildTestServer({ WEBHOOK_BODY_LIMIT: '2048' });
-      const big = JSON.stringify({ eventId: 'big', eventType: 'order.antiAi.completed', data: { orderId: '1', pad: 'x'.repeat(4096) } });
+      const big = JSON.stringify({
+        eventId: 'big',
+        eventType: 'order.antiAi.completed',
+        data: { orderId: '1', pad: 'x'.repeat(4096) },
+      });
       const res = await post(big);
       expect(res.statusCode).toBe(413);
       expect(res.json()).toMatchObject({ success: false, code: 'BODY_TOO_LARGE' });
@@ -281,7 +337,15 @@ describe('POST /webhooks/mori', () => {
       const limited = forged.find((r) => r.statusCode === 429)!;
       expect(limited.json()).toMatchObject({ success: false, code: 'RATE_LIMITED' });
       const signed = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => post(JSON.stringify({ eventId: `burst-${i}`, eventType: 'order.antiAi.completed', data: { orderId: String(i) } }))),
+        Array.from({ length: 10 }, (_, i) =>
+          post(
+            JSON.stringify({
+              eventId: `burst-${i}`,
+              eventType: 'order.antiAi.completed',
+              data: { orderId: String(i) },
+            }),
+          ),
+        ),
       );
       expect(signed.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
     });
@@ -296,7 +360,9 @@ describe('POST /webhooks/mori', () => {
       const res = await server.app.inject({ method: 'GET', url: '/metrics' });
       expect(res.statusCode).toBe(200);
       expect(res.body).toContain('mori_webhook_events_total{outcome="accepted",event_type="order.antiAi.completed"} 1');
-      expect(res.body).toContain('mori_webhook_events_total{outcome="duplicate",event_type="order.antiAi.completed"} 1');
+      expect(res.body).toContain(
+        'mori_webhook_events_total{outcome="duplicate",event_type="order.antiAi.completed"} 1',
+      );
       expect(res.body).toContain('mori_webhook_rejections_total{code="SIGNATURE_MISSING"} 1');
     });
   });
@@ -317,7 +383,7 @@ describe('GET /healthz and /readyz', () => {
     expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 
-  it('answers 404 in MORI\'s envelope for an unknown route', async () => {
+  it("answers 404 in MORI's envelope for an unknown route", async () => {
     server = await buildTestServer();
     const res = await server.app.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 const src = join(import.meta.dirname, '../../src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 const sources = new Map(files(src).map((f) => [relative(src, f), readFileSync(f, 'utf8')]));
@@ -18,13 +20,19 @@ function runtimeImports(text: string): string[] {
 describe('the source tree keeps its shape (STYLE.md)', () => {
   it.each(['webhook', 'mori', 'sinks'])('%s/ imports neither Fastify nor BullMQ at run time', (folder) => {
     const offenders = [...sources].filter(
-      ([file, text]) => file.startsWith(`${folder}/`) && runtimeImports(text).some((m) => /^(fastify|bullmq|@fastify\/)/.test(m)),
+      ([file, text]) =>
+        file.startsWith(`${folder}/`) && runtimeImports(text).some((m) => /^(fastify|bullmq|@fastify\/)/.test(m)),
     );
     expect(offenders.map(([f]) => f)).toEqual([]);
   });
 
   it('only main.ts and cli/ touch process', () => {
-    const offenders = [...sources].filter(([file, text]) => file !== 'main.ts' && !file.startsWith('cli/') && /\bprocess\.(env|exit|on|once|stdout|stderr|argv)\b/.test(text));
+    const offenders = [...sources].filter(
+      ([file, text]) =>
+        file !== 'main.ts' &&
+        !file.startsWith('cli/') &&
+        /\bprocess\.(env|exit|on|once|stdout|stderr|argv)\b/.test(text),
+    );
     expect(offenders.map(([f]) => f)).toEqual([]);
   });
 

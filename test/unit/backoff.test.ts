@@ -30,7 +30,12 @@ describe('parseRetryAfter', () => {
 
 describe('createRetryDelay (BullMQ backoff strategy)', () => {
   const delay = createRetryDelay(
-    { MORI_RETRY_BASE_MS: 1000, MORI_RETRY_MAX_DELAY_MS: 60_000, SINK_RETRY_BASE_MS: 5000, SINK_RETRY_MAX_DELAY_MS: 3_600_000 },
+    {
+      MORI_RETRY_BASE_MS: 1000,
+      MORI_RETRY_MAX_DELAY_MS: 60_000,
+      SINK_RETRY_BASE_MS: 5000,
+      SINK_RETRY_MAX_DELAY_MS: 3_600_000,
+    },
     () => 0.5,
   );
   it('grows exponentially per queue type, with jitter', () => {

@@ -17,7 +17,7 @@ function problems(env: Record<string, string>): readonly string[] {
 }
 
 describe('loadConfig', () => {
-  it('applies the contract\'s defaults', () => {
+  it("applies the contract's defaults", () => {
     const c = loadConfig(BASE);
     expect(c).toMatchObject({
       ROLE: 'all',
@@ -45,15 +45,22 @@ describe('loadConfig', () => {
   });
 
   it('splits rotated secrets', () => {
-    expect(loadConfig({ ...BASE, MORI_WEBHOOK_SECRET: 'whsec_newsecret1, whsec_oldsecret2' }).MORI_WEBHOOK_SECRET).toEqual([
-      'whsec_newsecret1',
-      'whsec_oldsecret2',
-    ]);
+    expect(
+      loadConfig({ ...BASE, MORI_WEBHOOK_SECRET: 'whsec_newsecret1, whsec_oldsecret2' }).MORI_WEBHOOK_SECRET,
+    ).toEqual(['whsec_newsecret1', 'whsec_oldsecret2']);
   });
 
   it('names every problem at once', () => {
-    const p = problems({ PORT: 'eighty', ROLE: 'both', REDIS_URL: 'http://x', WEBHOOK_PATH: 'no-slash', LOG_LEVEL: 'loud' });
-    expect(p.map((x) => x.split(':')[0])).toEqual(expect.arrayContaining(['ROLE', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'WEBHOOK_PATH']));
+    const p = problems({
+      PORT: 'eighty',
+      ROLE: 'both',
+      REDIS_URL: 'http://x',
+      WEBHOOK_PATH: 'no-slash',
+      LOG_LEVEL: 'loud',
+    });
+    expect(p.map((x) => x.split(':')[0])).toEqual(
+      expect.arrayContaining(['ROLE', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'WEBHOOK_PATH']),
+    );
   });
 
   it('requires the webhook secret where the receiver runs, and the API token where a worker runs', () => {
@@ -72,7 +79,9 @@ describe('loadConfig', () => {
       { type: 'carrier-pigeon', name: 'p' },
     ]);
     const p = problems({ ...BASE, SINKS: sinks });
-    expect(p).toEqual(expect.arrayContaining([expect.stringMatching(/^SINKS\.0\.url: /), expect.stringMatching(/^SINKS\.2\.type: /)]));
+    expect(p).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SINKS\.0\.url: /), expect.stringMatching(/^SINKS\.2\.type: /)]),
+    );
   });
 
   it('reads sinks from SINKS_FILE and refuses both at once', () => {
@@ -85,7 +94,10 @@ describe('loadConfig', () => {
   });
 
   it('refuses a Standard Webhooks secret that is not base64 of 24 to 64 bytes', () => {
-    const p = problems({ ...BASE, SINKS: JSON.stringify([{ type: 'http', name: 'h', url: 'https://x.test/', secret: 'whsec_c2hvcnQ=' }]) });
+    const p = problems({
+      ...BASE,
+      SINKS: JSON.stringify([{ type: 'http', name: 'h', url: 'https://x.test/', secret: 'whsec_c2hvcnQ=' }]),
+    });
     expect(p[0]).toMatch(/^SINKS\.0\.secret: /);
   });
 

@@ -18,15 +18,18 @@ describe('the documentation stays in step with the code', () => {
     const lines = envExample.split('\n');
     const at = lines.findIndex((l) => l.startsWith(`${name}=`));
     expect(at, `${name} missing from .env.example`).toBeGreaterThan(0);
-    const above = lines.slice(0, at).reverse().find((l) => !/^[A-Z_]+=/.test(l));
+    const above = lines
+      .slice(0, at)
+      .reverse()
+      .find((l) => !/^[A-Z_]+=/.test(l));
     expect(above?.startsWith('#')).toBe(true);
   });
 
-  it.each(CONFIG_VARIABLES)('the README\'s configuration table names %s', (name) => {
+  it.each(CONFIG_VARIABLES)("the README's configuration table names %s", (name) => {
     expect(readme).toMatch(new RegExp(`\\| [^|\\n]*\`${name}\``));
   });
 
-  it('the README\'s sink example is a valid SINKS value', () => {
+  it("the README's sink example is a valid SINKS value", () => {
     const section = readme.slice(readme.indexOf('## Sinks'));
     const example = /```json\n([\s\S]*?)```/.exec(section)![1]!;
     const parsed = sinkListSchema.safeParse(JSON.parse(example));
@@ -35,7 +38,10 @@ describe('the documentation stays in step with the code', () => {
   });
 
   it('.env.example names no variable the service does not read', () => {
-    const names = envExample.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
+    const names = envExample
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => l.split('=')[0]);
     expect(names.filter((n) => !CONFIG_VARIABLES.includes(n!))).toEqual([]);
   });
 });
@@ -43,9 +49,16 @@ describe('the documentation stays in step with the code', () => {
 /** Every file of ours whose comments may cite docs/: sources, tests, benchmarks, the README. */
 function citingFiles(): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.(ts|mjs|md)$/.test(e.name) ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : /\.(ts|mjs|md)$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
   const self = join(import.meta.dirname, 'docs-in-step.test.ts');
-  return [...walk(join(root, 'src')), ...walk(join(root, 'test')), ...walk(join(root, 'bench')), join(root, 'README.md')].filter((f) => f !== self);
+  return [
+    ...walk(join(root, 'src')),
+    ...walk(join(root, 'test')),
+    ...walk(join(root, 'bench')),
+    join(root, 'README.md'),
+  ].filter((f) => f !== self);
 }
 
 /** `docs/x.md`, optionally followed by a quoted section or "pain N": how comments cite the docs. */
@@ -71,12 +84,20 @@ describe('every citation of docs/ resolves inside this repository', () => {
     expect(existsSync(path), `docs/${doc} does not exist`).toBe(true);
     const text = readFileSync(path, 'utf8');
     // A section is a heading, or the first cell of a checklist row (docs/field-notes.md).
-    if (section) expect(text.split('\n').some((l) => new RegExp(`^(#+ |\\| (\\S+ \\| )?)${section.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`).test(l)), `no section "${section}" in docs/${doc}`).toBe(true);
+    if (section)
+      expect(
+        text
+          .split('\n')
+          .some((l) => new RegExp(`^(#+ |\\| (\\S+ \\| )?)${section.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`).test(l)),
+        `no section "${section}" in docs/${doc}`,
+      ).toBe(true);
     if (pain) expect(text).toMatch(new RegExp(`^${pain}\\. \\*\\*`, 'm'));
   });
 
   it('no comment points outside the repository', () => {
-    const outside = citingFiles().filter((f) => /CONTRACT\.md|FIELD-NOTES\.md|\.\.\/shared\//.test(readFileSync(f, 'utf8')));
+    const outside = citingFiles().filter((f) =>
+      /CONTRACT\.md|FIELD-NOTES\.md|\.\.\/shared\//.test(readFileSync(f, 'utf8')),
+    );
     expect(outside.map((f) => relative(root, f))).toEqual([]);
   });
 });

@@ -24,15 +24,19 @@ describe('envelopeType', () => {
   });
 
   it('names an older extract status (detected) as completed', () => {
-    expect(buildEnvelope({ deliveryId: 'd', order: { type: 'watermarkExtract', status: 'detected' }, event }).type).toBe('order.watermarkExtract.completed');
+    expect(
+      buildEnvelope({ deliveryId: 'd', order: { type: 'watermarkExtract', status: 'detected' }, event }).type,
+    ).toBe('order.watermarkExtract.completed');
   });
 });
 
 describe('buildEnvelope', () => {
-  it('has exactly the contract\'s shape, with the order untouched and the summary beside it', () => {
+  it("has exactly the contract's shape, with the order untouched and the summary beside it", () => {
     const order = { orderId: '1', type: 'antiAi', status: 'complete', updatedAt: 'u', extra: { a: 1 } };
     const copy = structuredClone(order);
-    expect(buildEnvelope({ deliveryId: 'dlv_x', order, event }, { test: true }, new Date('2026-11-22T00:00:00Z'))).toEqual({
+    expect(
+      buildEnvelope({ deliveryId: 'dlv_x', order, event }, { test: true }, new Date('2026-11-22T00:00:00Z')),
+    ).toEqual({
       id: 'dlv_x',
       type: 'order.antiAi.completed',
       timestamp: '2026-11-22T00:00:00.000Z',

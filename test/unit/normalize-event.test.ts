@@ -17,12 +17,24 @@ function refusal(body: unknown): AppError {
 describe('normalizeEvent', () => {
   it('maps a current-generation event', () => {
     const out = normalizeEvent(
-      { eventId: 'e1', eventType: 'order.watermarkEmbed.failed', occurredAt: '2026-01-01T00:00:00Z', data: { orderId: '9007199254740993', extra: 1 } },
+      {
+        eventId: 'e1',
+        eventType: 'order.watermarkEmbed.failed',
+        occurredAt: '2026-01-01T00:00:00Z',
+        data: { orderId: '9007199254740993', extra: 1 },
+      },
       raw,
     );
     expect(out).toEqual({
       kind: 'event',
-      event: { eventId: 'e1', eventIdDerived: false, eventType: 'order.watermarkEmbed.failed', orderId: '9007199254740993', occurredAt: '2026-01-01T00:00:00Z', generation: 'current' },
+      event: {
+        eventId: 'e1',
+        eventIdDerived: false,
+        eventType: 'order.watermarkEmbed.failed',
+        orderId: '9007199254740993',
+        occurredAt: '2026-01-01T00:00:00Z',
+        generation: 'current',
+      },
     });
   });
 
@@ -32,7 +44,10 @@ describe('normalizeEvent', () => {
   });
 
   it('prefers data.orderId over a top-level orderId in the legacy generation', () => {
-    const out = normalizeEvent({ eventId: 'e', eventType: 'ORDER.PROCESSED', orderId: '1', data: { orderId: '2' } }, raw);
+    const out = normalizeEvent(
+      { eventId: 'e', eventType: 'ORDER.PROCESSED', orderId: '1', data: { orderId: '2' } },
+      raw,
+    );
     expect(out.kind === 'event' && out.event.orderId).toBe('2');
   });
 
@@ -43,9 +58,12 @@ describe('normalizeEvent', () => {
     expect(a.kind === 'event' && b.kind === 'event' && a.event.eventId !== b.event.eventId).toBe(true);
   });
 
-  it.each(['order.antiAi.started', 'user.created', 'ORDER.CREATED', 'order.antiAi', 'Order.antiAi.completed'])('ignores the event type %s', (eventType) => {
-    expect(normalizeEvent({ eventType, eventId: 'x' }, raw)).toEqual({ kind: 'ignored', eventType, eventId: 'x' });
-  });
+  it.each(['order.antiAi.started', 'user.created', 'ORDER.CREATED', 'order.antiAi', 'Order.antiAi.completed'])(
+    'ignores the event type %s',
+    (eventType) => {
+      expect(normalizeEvent({ eventType, eventId: 'x' }, raw)).toEqual({ kind: 'ignored', eventType, eventId: 'x' });
+    },
+  );
 
   it('names the field when the order id is an unsafe integer', () => {
     const err = refusal({ eventType: 'order.antiAi.completed', data: { orderId: 2 ** 53 } });

@@ -5,10 +5,13 @@ import { matchesFilter } from '../../src/sinks/sink-filter.js';
 
 const antiAi = summarizeOrder({ type: 'antiAi', status: 'complete' });
 const ai = (probability: number) => summarizeOrder({ type: 'aiDetection', status: 'complete', probability });
-const extract = (detectionStatus: string) => summarizeOrder({ type: 'watermarkExtract', status: 'complete', result: { detectionStatus } });
-const failed = (errorCode: string) => summarizeOrder({ type: 'antiAi', status: 'failed', errors: { errorCode, errorMessage: 'x' } });
+const extract = (detectionStatus: string) =>
+  summarizeOrder({ type: 'watermarkExtract', status: 'complete', result: { detectionStatus } });
+const failed = (errorCode: string) =>
+  summarizeOrder({ type: 'antiAi', status: 'failed', errors: { errorCode, errorMessage: 'x' } });
 /** A filter as SINKS would hold it, validated by the sink schema. */
-const filter = (f: Record<string, unknown>): SinkFilter => sinkConfigSchema.parse({ type: 'stdout', name: 'out', filter: f }).filter!;
+const filter = (f: Record<string, unknown>): SinkFilter =>
+  sinkConfigSchema.parse({ type: 'stdout', name: 'out', filter: f }).filter!;
 
 describe('matchesFilter', () => {
   it('passes everything without a filter', () => {
@@ -46,7 +49,11 @@ describe('matchesFilter', () => {
   });
 
   it('refuses values MORI does not use, naming the field', () => {
-    const parsed = sinkConfigSchema.safeParse({ type: 'stdout', name: 'out', filter: { verdicts: ['ai'], minProbability: 2 } });
+    const parsed = sinkConfigSchema.safeParse({
+      type: 'stdout',
+      name: 'out',
+      filter: { verdicts: ['ai'], minProbability: 2 },
+    });
     expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['filter.verdicts.0', 'filter.minProbability']);
   });
 });

@@ -7,7 +7,7 @@ const fixtures = join(import.meta.dirname, '../fixtures/mori');
 /** The `data` of one of MORI's documented example bodies (test/fixtures/mori/index.json says whence). */
 const example = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(fixtures, file), 'utf8')).data;
 
-describe('summarizeOrder, on MORI\'s documented v3 details', () => {
+describe("summarizeOrder, on MORI's documented v3 details", () => {
   it('antiAi complete: its output files and expiry', () => {
     expect(summarizeOrder(example('v3-detail/antiAiComplete.json'))).toEqual({
       type: 'antiAi',
@@ -33,7 +33,7 @@ describe('summarizeOrder, on MORI\'s documented v3 details', () => {
     });
   });
 
-  it('watermarkEmbed failed: MORI\'s error code and message', () => {
+  it("watermarkEmbed failed: MORI's error code and message", () => {
     const s = summarizeOrder(example('v3-detail/watermarkEmbedFailed.json'));
     expect(s).toMatchObject({ status: 'failed', final: true, errorCode: 'WATERMARK_FILE_CORRUPTED', files: [] });
     expect(s.errorMessage).toMatch(/./);
@@ -47,12 +47,19 @@ describe('summarizeOrder, on MORI\'s documented v3 details', () => {
     });
   });
 
-  it('aiDetection: MORI\'s own verdict wins over the band', () => {
-    expect(summarizeOrder(example('v3-detail/aiDetectionComplete.json'))).toMatchObject({ verdict: 'uncertain_real', probability: 0.31 });
+  it("aiDetection: MORI's own verdict wins over the band", () => {
+    expect(summarizeOrder(example('v3-detail/aiDetectionComplete.json'))).toMatchObject({
+      verdict: 'uncertain_real',
+      probability: 0.31,
+    });
   });
 
   it('expired: final, no files', () => {
-    expect(summarizeOrder(example('v3-detail/antiAiExpired.json'))).toMatchObject({ status: 'expired', final: true, files: [] });
+    expect(summarizeOrder(example('v3-detail/antiAiExpired.json'))).toMatchObject({
+      status: 'expired',
+      final: true,
+      files: [],
+    });
   });
 
   it.each(['antiAiInProgress', 'watermarkEmbedPending', 'watermarkExtractPending'])('%s is not final', (name) => {
@@ -62,7 +69,12 @@ describe('summarizeOrder, on MORI\'s documented v3 details', () => {
 
 describe('summarizeOrder, on v2 details and older shapes', () => {
   it('aiDetection: the band from statusCode', () => {
-    expect(summarizeOrder(example('v2-detail/aiDetection.json'))).toMatchObject({ verdict: 'likely_ai', probability: 0.92, files: [], expiresAt: null });
+    expect(summarizeOrder(example('v2-detail/aiDetection.json'))).toMatchObject({
+      verdict: 'likely_ai',
+      probability: 0.92,
+      files: [],
+      expiresAt: null,
+    });
   });
 
   it('aiDetection without any band: the verdict is derived from the probability', () => {
@@ -79,12 +91,26 @@ describe('summarizeOrder, on v2 details and older shapes', () => {
   });
 
   it('watermarkExtract with the older status "undetected" is a final, complete order', () => {
-    const s = summarizeOrder({ ...example('v2-detail/watermarkExtract.json'), status: 'undetected', statusCode: undefined, watermarkText: null });
-    expect(s).toMatchObject({ status: 'complete', final: true, detectionStatus: 'undetected', watermarkFound: false, watermarkText: null });
+    const s = summarizeOrder({
+      ...example('v2-detail/watermarkExtract.json'),
+      status: 'undetected',
+      statusCode: undefined,
+      watermarkText: null,
+    });
+    expect(s).toMatchObject({
+      status: 'complete',
+      final: true,
+      detectionStatus: 'undetected',
+      watermarkFound: false,
+      watermarkText: null,
+    });
   });
 
   it('watermarkEmbed: the v2 watermarks list', () => {
-    expect(summarizeOrder(example('v2-detail/watermarkEmbed.json')).watermarkTexts).toEqual(['MORI-WTR-001', 'MORI-WTR-002']);
+    expect(summarizeOrder(example('v2-detail/watermarkEmbed.json')).watermarkTexts).toEqual([
+      'MORI-WTR-001',
+      'MORI-WTR-002',
+    ]);
   });
 
   it.each([
@@ -92,7 +118,10 @@ describe('summarizeOrder, on v2 details and older shapes', () => {
     ['error {code, message}', { error: { code: 'PROCESSING_ERROR', message: 'boom' } }],
     ['flat errorCode / errorMessage', { errorCode: 'PROCESSING_ERROR', errorMessage: 'boom' }],
   ])('failed with %s', (_, fields) => {
-    expect(summarizeOrder({ type: 'antiAi', status: 'failed', errors: null, ...fields })).toMatchObject({ errorCode: 'PROCESSING_ERROR', errorMessage: 'boom' });
+    expect(summarizeOrder({ type: 'antiAi', status: 'failed', errors: null, ...fields })).toMatchObject({
+      errorCode: 'PROCESSING_ERROR',
+      errorMessage: 'boom',
+    });
   });
 
   it('carries test when the caller knows it, and only then', () => {

@@ -19,7 +19,10 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && typeof v !== 'object' ? '[redacted]' : redactSecrets(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) && v !== null && typeof v !== 'object' ? '[redacted]' : redactSecrets(v),
+      ]),
     );
   }
   return value;
@@ -58,7 +61,11 @@ export interface AdminDeps {
  * dedupe keys (docs/field-notes.md "Dedupe"), so replays go through the `replay` command instead.
  */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  const limiter = app.createRateLimit({ max: FAILED_LOGINS_PER_MINUTE, timeWindow: 60_000, keyGenerator: (r) => `admin:${r.ip}` });
+  const limiter = app.createRateLimit({
+    max: FAILED_LOGINS_PER_MINUTE,
+    timeWindow: 60_000,
+    keyGenerator: (r) => `admin:${r.ip}`,
+  });
   app.addHook('onRequest', async (request, reply) => {
     const token = presentedToken(request);
     if (token !== undefined && sameSecret(token, deps.token)) return;
@@ -68,7 +75,10 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         ? new AppError('RATE_LIMITED', 'too many failed admin logins; try again later')
         : new AppError('UNAUTHORIZED', 'the admin routes need ADMIN_TOKEN as a Bearer token or Basic password');
     request.rejection = err;
-    return reply.code(err.statusCode).header('www-authenticate', 'Basic realm="mori-webhook-receiver admin"').send(errorBody(err));
+    return reply
+      .code(err.statusCode)
+      .header('www-authenticate', 'Basic realm="mori-webhook-receiver admin"')
+      .send(errorBody(err));
   });
 
   const serverAdapter = new FastifyAdapter();

@@ -12,7 +12,10 @@ async function pingWithin(redis: Redis, ms: number): Promise<boolean> {
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), ms);
     });
-    const ping = redis.ping().then((r) => r === 'PONG', () => false);
+    const ping = redis.ping().then(
+      (r) => r === 'PONG',
+      () => false,
+    );
     return await Promise.race([ping, timeout]);
   } finally {
     clearTimeout(timer);

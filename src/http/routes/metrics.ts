@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../../metrics.js';
 
 /** GET /metrics: Prometheus text. `collect` refreshes gauges that are read on demand (queue depths). */
-export async function metricsRoute(app: FastifyInstance, deps: { metrics: Metrics; collect?: () => Promise<void> }): Promise<void> {
+export async function metricsRoute(
+  app: FastifyInstance,
+  deps: { metrics: Metrics; collect?: () => Promise<void> },
+): Promise<void> {
   app.get('/metrics', async (request, reply) => {
     try {
       await deps.collect?.();

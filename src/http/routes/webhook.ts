@@ -60,8 +60,10 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
   const verifying = secrets.length > 0;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.WEBHOOK_BODY_LIMIT }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: config.WEBHOOK_BODY_LIMIT },
+    (_req, body, done) => done(null, body),
   );
 
   const verify = async (request: FastifyRequest): Promise<void> => {
@@ -107,7 +109,10 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     if (normalized.kind === 'ignored') {
       state.outcome = 'ignored';
       state.eventType = normalized.eventType;
-      request.log.warn({ eventType: normalized.eventType.slice(0, 128) }, 'ignored an event type this receiver does not handle');
+      request.log.warn(
+        { eventType: normalized.eventType.slice(0, 128) },
+        'ignored an event type this receiver does not handle',
+      );
       return reply.send(
         ok(`event type ${normalized.eventType} is not handled; ignored`, {
           eventId: normalized.eventId,
@@ -127,7 +132,9 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     });
     state.outcome = outcome;
     const duplicate = outcome === 'duplicate';
-    return reply.send(ok(duplicate ? 'duplicate event; already received' : 'event received', { eventId: event.eventId, duplicate }));
+    return reply.send(
+      ok(duplicate ? 'duplicate event; already received' : 'event received', { eventId: event.eventId, duplicate }),
+    );
   };
 
   app.addHook('onResponse', async (request, reply) => {

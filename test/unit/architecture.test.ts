@@ -17,7 +17,46 @@ function runtimeImports(text: string): string[] {
   return [...text.matchAll(/^import (?!type )[^'"]*from '([^']+)';/gm)].map((m) => m[1]!);
 }
 
-describe('the source tree keeps its shape (STYLE.md)', () => {
+/** Every import of ours, type-only ones included: a type import is a dependency too. */
+function folderImports(file: string, text: string): string[] {
+  return [...text.matchAll(/^import [^'"]*from '(\.[^']+)';/gm)].map((m) =>
+    relative(src, resolve(dirname(join(src, file)), m[1]!))
+      .split('/')[0]!
+      .replace(/\.js$/, '.ts'),
+  );
+}
+
+/** Which top-level folders (or files) of src/ a folder may not import: dependencies point down. */
+const FORBIDDEN: Record<string, string[]> = {
+  orders: ['http', 'webhook', 'worker', 'mori', 'sinks', 'cli', 'outbound', 'config.ts', 'queues.ts', 'redis.ts'],
+  outbound: ['http', 'webhook', 'worker', 'mori', 'sinks', 'cli', 'orders', 'config.ts', 'queues.ts'],
+  mori: ['http', 'webhook', 'worker', 'sinks', 'cli', 'queues.ts'],
+  sinks: ['http', 'webhook', 'worker', 'mori', 'cli', 'queues.ts'],
+  webhook: ['http', 'worker', 'mori', 'sinks', 'cli'],
+  worker: ['http', 'webhook', 'cli'],
+};
+
+describe('the source tree keeps its shape (docs/decisions.md, "Architecture")', () => {
+  it('reads the folder of each import (so the rules below can fail)', () => {
+    expect(folderImports('mori/mori-client.ts', sources.get('mori/mori-client.ts')!)).toEqual(
+      expect.arrayContaining(['orders', 'outbound']),
+    );
+    expect(folderImports('worker/start-workers.ts', sources.get('worker/start-workers.ts')!)).toEqual(
+      expect.arrayContaining(['config.ts', 'queues.ts']),
+    );
+  });
+
+  it.each(Object.entries(FORBIDDEN))('%s/ imports nothing from %j', (folder, forbidden) => {
+    const offenders = [...sources]
+      .filter(([file]) => file.startsWith(`${folder}/`))
+      .flatMap(([file, text]) =>
+        folderImports(file, text)
+          .filter((d) => forbidden.includes(d))
+          .map((d) => `${file} → ${d}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
   it.each(['webhook', 'mori', 'sinks'])('%s/ imports neither Fastify nor BullMQ at run time', (folder) => {
     const offenders = [...sources].filter(
       ([file, text]) =>

@@ -1,9 +1,9 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { REDACTED, redactSecrets, scrubPresignedUrls } from './redact-secrets.js';
 
 /**
- * Paths pino censors wherever they appear in a log line. Signature headers and bearer tokens are
- * credentials; presigned URLs (downloadUrl, *ImageUrl) are bearer secrets until they expire
- * (docs/mori-api.md), so they never reach a log either.
+ * Request headers that carry credentials, censored by path: the raw request is not plain data, so
+ * the field rule below does not walk it.
  */
 const REDACT_PATHS = [
   'req.headers.authorization',
@@ -11,26 +11,28 @@ const REDACT_PATHS = [
   'req.headers["x-mori-signature"]',
   'req.headers["webhook-signature"]',
   'req.headers.cookie',
-  'headers.authorization',
-  'headers["x-moribiz-signature"]',
-  'headers["x-mori-signature"]',
-  'secret',
-  '*.secret',
-  'token',
-  '*.token',
-  'downloadUrl',
-  '*.downloadUrl',
-  '*.*.downloadUrl',
-  'thumbnailImageUrl',
-  '*.thumbnailImageUrl',
-  '*.*.thumbnailImageUrl',
 ];
 
-function loggerOptions(level: string): LoggerOptions {
+/** An error as pino's standard serializer writes it, with presigned URLs scrubbed from its text. */
+function serializeError(err: Error): Record<string, unknown> {
+  const out = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack'] as const)
+    if (typeof out[key] === 'string') out[key] = scrubPresignedUrls(out[key]);
+  return out;
+}
+
+/**
+ * Every line's own fields go through the one secret rule (src/redact-secrets.ts): credential and
+ * URL fields censored, presigned URLs scrubbed from any string. Only plain data is walked, so the
+ * cost is a few keys per line.
+ */
+export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     base: { service: 'mori-webhook-receiver' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    serializers: { err: serializeError },
+    formatters: { log: (fields) => redactSecrets(fields) as Record<string, unknown> },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { redactSecrets } from '../../src/http/routes/admin.js';
+import { redactSecrets } from '../../src/redact-secrets.js';
 import { buildTestServer, type TestServer } from '../helpers/build-test-server.js';
 
 const TOKEN = 'admin-token-for-tests-0123456789';

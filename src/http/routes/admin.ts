@@ -5,28 +5,13 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
+import { redactSecrets } from '../../redact-secrets.js';
 import { errorBody } from '../reply.js';
 
 const ADMIN_BASE_PATH = '/admin/queues';
 
 /** Failed admin logins allowed per client IP per minute; a correct token is never limited. */
 const FAILED_LOGINS_PER_MINUTE = 10;
-
-/** Keys whose values are presigned URLs or tokens: bearer secrets, never shown on the dashboard. */
-const SECRET_KEY = /url$|token|secret|signature/i;
-
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        SECRET_KEY.test(k) && v !== null && typeof v !== 'object' ? '[redacted]' : redactSecrets(v),
-      ]),
-    );
-  }
-  return value;
-}
 
 /** Constant-time comparison of two strings of any length (hashing first equalises the lengths). */
 function sameSecret(given: string, expected: string): boolean {
@@ -86,8 +71,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   createBullBoard({
     queues: deps.queues.map((q) => {
       const adapter = new BullMQAdapter(q, { readOnlyMode: deps.readOnly, allowRetries: !deps.readOnly });
-      adapter.setFormatter('data', redactSecrets);
-      adapter.setFormatter('returnValue', redactSecrets);
+      adapter.setFormatter('data', (data) => redactSecrets(data));
+      adapter.setFormatter('returnValue', (value) => redactSecrets(value));
       return adapter;
     }),
     serverAdapter,

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loggerOptions } from '../../src/logger.js';
+import { redactSecrets } from '../../src/redact-secrets.js';
+
+const SIGNED = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123456789abcdef';
+/** MORI's documented v3 AI-detection order, its image URLs made presigned as MORI serves them. */
+const order = (() => {
+  const raw = readFileSync(join(import.meta.dirname, '../fixtures/mori/v3-detail/aiDetectionComplete.json'), 'utf8');
+  return JSON.parse(raw.replace(/"(https:\/\/[^"]+)"/g, `"$1?${SIGNED}"`)).data as Record<string, unknown>;
+})();
+
+/** A logger with the service's options, writing into an array of lines. */
+function capture(): { lines: string[]; log: pino.Logger } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
+  return { lines, log: pino(loggerOptions('debug'), stream) };
+}
+
+describe('one secret rule for logs and the dashboard', () => {
+  it('the fixture really carries presigned URLs in several fields', () => {
+    expect(JSON.stringify(order).match(/X-Amz-Signature/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('censors every URL field of a v3 order by rule, whatever its name, and keeps the rest', () => {
+    const out = redactSecrets({ order, nested: { deep: [{ archiveUrl: 'https://x/a.zip' }] } }) as any;
+    expect(JSON.stringify(out)).not.toContain('X-Amz-Signature');
+    expect(out.order.result.heatmapUrl).toBe('[redacted]');
+    expect(out.order.thumbnailImageUrl).toBe('[redacted]');
+    expect(out.nested.deep[0].archiveUrl).toBe('[redacted]');
+    expect(out.order.result.probability).toBe(0.31);
+    expect(out.order.orderName).toBe('photo.jpg');
+  });
+
+  it('scrubs a presigned URL found in any string, under any field', () => {
+    expect(redactSecrets({ note: `see https://cdn.example/x.png?${SIGNED} now` })).toEqual({
+      note: 'see [redacted] now',
+    });
+  });
+
+  it('keeps every log path clean: fields, nested orders, error messages and stacks', () => {
+    const { lines, log } = capture();
+    log.info({ order }, 'an order');
+    log.warn({ detail: { url: 'https://h/p', err: `fetch of https://cdn.example/a.png?${SIGNED} failed` } }, 'nested');
+    log.error({ err: new Error(`MORI answered with https://cdn.example/b.png?${SIGNED}`) }, 'an error');
+    log.info(
+      { token: 'sk_live_abc', secret: 'whsec_x', headers: { authorization: 'Bearer sk_live_abc' } },
+      'credentials',
+    );
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      expect(line).not.toMatch(/X-Amz-Signature|sk_live_abc|whsec_x/);
+      expect(() => JSON.parse(line)).not.toThrow();
+    }
+    expect(JSON.parse(lines[2]!).err).toMatchObject({ type: 'Error', message: 'MORI answered with [redacted]' });
+    expect(JSON.parse(lines[0]!).order.result.probability).toBe(0.31);
+  });
+});

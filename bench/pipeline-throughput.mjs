@@ -2,6 +2,8 @@
 // (ROLE=worker) → a local MORI stand-in → the file sink. Reports events per second from the first
 // webhook until the last line lands in the file. Run: npm run build && npm run bench:pipeline
 // Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port.
+// Reports each role's peak RSS (Linux /proc). BENCH_NODE_OPTIONS, when set, is the NODE_OPTIONS of
+// both service processes (V8 flags for the service only, not for this load generator).
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -11,71 +13,175 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
+import { watchRss } from './peak-rss.mjs';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WORKER_CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
 const SECRET = 'whsec_benchmark_secret';
 
-const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 async function waitFor(probe, what, ms = 15_000) {
   const until = Date.now() + ms;
-  while (Date.now() < until) { try { if (await probe()) return; } catch {} await new Promise((r) => setTimeout(r, 50)); }
+  while (Date.now() < until) {
+    try {
+      if (await probe()) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
   throw new Error(`timed out waiting for ${what}`);
 }
 
 const children = [];
-const stopAll = () => { for (const c of children) c.kill('SIGTERM'); };
+const stopAll = () => {
+  for (const c of children) c.kill('SIGTERM');
+};
 let redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-  children.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' }));
+  children.push(
+    spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+      ],
+      { stdio: 'ignore' },
+    ),
+  );
   redisUrl = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => { const r = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null }); r.on('error', () => {}); try { await r.connect(); return (await r.ping()) === 'PONG'; } finally { r.disconnect(); } }, 'redis');
+  await waitFor(async () => {
+    const r = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } finally {
+      r.disconnect();
+    }
+  }, 'redis');
 }
 
 // A MORI stand-in that answers every order as complete at once, so the pipeline itself is measured.
 const mori = createHttpServer((req, res) => {
   const orderId = decodeURIComponent(req.url.split('/').pop());
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { type: 'antiAi', orderId, channel: 'api', status: 'complete', orderName: 'bench', fileCount: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:01:00.000Z', thumbnailImageUrl: null, errors: null } }));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      data: {
+        type: 'antiAi',
+        orderId,
+        channel: 'api',
+        status: 'complete',
+        orderName: 'bench',
+        fileCount: 1,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:01:00.000Z',
+        thumbnailImageUrl: null,
+        errors: null,
+      },
+    }),
+  );
 });
 await new Promise((r) => mori.listen(0, '127.0.0.1', r));
 const file = join(mkdtempSync(join(tmpdir(), 'bench-pipeline-')), 'orders.jsonl');
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const apiPort = await freePort();
+const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
 const common = {
-  ...process.env, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', HOST: '127.0.0.1',
-  MORI_API_BASE_URL: `http://127.0.0.1:${mori.address().port}`, MORI_API_TOKEN: 'bench', MORI_WEBHOOK_SECRET: SECRET,
+  ...process.env,
+  NODE_OPTIONS: serviceNodeOptions,
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: prefix,
+  LOG_LEVEL: 'warn',
+  HOST: '127.0.0.1',
+  MORI_API_BASE_URL: `http://127.0.0.1:${mori.address().port}`,
+  MORI_API_TOKEN: 'bench',
+  MORI_WEBHOOK_SECRET: SECRET,
   SINKS: JSON.stringify([{ type: 'file', name: 'archive', path: file }]),
-  MORI_RATE_LIMIT_MAX: '100000', WORKER_CONCURRENCY,
+  MORI_RATE_LIMIT_PER_MINUTE: '6000000',
+  MORI_BUDGET_SHARE: '1',
+  WORKER_CONCURRENCY,
 };
-children.push(spawn('node', ['dist/main.js'], { env: { ...common, ROLE: 'api', PORT: String(apiPort) }, stdio: ['ignore', 'ignore', 'inherit'] }));
-children.push(spawn('node', ['dist/main.js'], { env: { ...common, ROLE: 'worker', PORT: String(await freePort()) }, stdio: ['ignore', 'ignore', 'inherit'] }));
+const api = spawn('node', ['dist/main.js'], {
+  env: { ...common, ROLE: 'api', PORT: String(apiPort) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const worker = spawn('node', ['dist/main.js'], {
+  env: { ...common, ROLE: 'worker', PORT: String(await freePort()) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+children.push(api, worker);
+const apiRss = watchRss(api);
+const workerRss = watchRss(worker);
 try {
   await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/readyz`)).ok, 'the receiver');
   const agent = new Agent({ connections: CONCURRENCY });
   let next = 0;
   let failed = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < EVENTS) {
-      const n = next++;
-      const body = JSON.stringify({ eventId: randomUUID(), eventType: 'order.antiAi.completed', occurredAt: new Date().toISOString(), data: { orderId: String(1_000_000_000_000_000_000n + BigInt(n)), status: 'complete' } });
-      const res = await request(`http://127.0.0.1:${apiPort}/webhooks/mori`, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', 'x-moribiz-signature': createHmac('sha256', SECRET).update(body).digest('hex') } });
-      await res.body.dump();
-      if (res.statusCode !== 200) failed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < EVENTS) {
+        const n = next++;
+        const body = JSON.stringify({
+          eventId: randomUUID(),
+          eventType: 'order.antiAi.completed',
+          occurredAt: new Date().toISOString(),
+          data: { orderId: String(1_000_000_000_000_000_000n + BigInt(n)), status: 'complete' },
+        });
+        const res = await request(`http://127.0.0.1:${apiPort}/webhooks/mori`, {
+          method: 'POST',
+          dispatcher: agent,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-moribiz-signature': createHmac('sha256', SECRET).update(body).digest('hex'),
+          },
+        });
+        await res.body.dump();
+        if (res.statusCode !== 200) failed++;
+      }
+    }),
+  );
   const accepted = performance.now();
   const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
   await waitFor(() => lines() >= EVENTS - failed, 'every delivery', 300_000);
   const done = performance.now();
+  const rss = { api: apiRss.peakMb(), worker: workerRss.peakMb() };
+  apiRss.stop();
+  workerRss.stop();
   const seconds = (done - started) / 1000;
-  console.table([{
-    events: EVENTS, 'non-200': failed, 'webhook phase s': ((accepted - started) / 1000).toFixed(2), 'until last line s': seconds.toFixed(2),
-    'events/s end to end': Math.round((EVENTS - failed) / seconds), 'worker concurrency': WORKER_CONCURRENCY, 'lines in file': lines(),
-  }]);
+  console.table([
+    {
+      events: EVENTS,
+      'non-200': failed,
+      'webhook phase s': ((accepted - started) / 1000).toFixed(2),
+      'until last line s': seconds.toFixed(2),
+      'events/s end to end': Math.round((EVENTS - failed) / seconds),
+      'worker concurrency': WORKER_CONCURRENCY,
+      'lines in file': lines(),
+      'api peak RSS MB': rss.api,
+      'worker peak RSS MB': rss.worker,
+    },
+  ]);
+  console.log(`node ${process.version}; service NODE_OPTIONS=${JSON.stringify(serviceNodeOptions)}`);
   await agent.close();
 } finally {
   stopAll();

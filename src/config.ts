@@ -161,6 +161,25 @@ const envSchema = z.object({
   /** Two, so a job interrupted by one crash and one deploy is not failed (docs/field-notes.md pain 6). */
   WORKER_MAX_STALLED_COUNT: int(1).default(2),
 
+  /**
+   * How often one worker (only one, however many run) sweeps MORI's order list for final orders
+   * whose webhooks never arrived; 0 turns the reconciler off (docs/decisions.md, "The reconciler").
+   */
+  RECONCILE_INTERVAL_MS: int(0).default(5 * MINUTE_MS),
+  /** How far back a sweep reads; at most MORI's longest retention, 30 days (docs/mori-api.md, "Reading orders"). */
+  RECONCILE_HORIZON_MS: int(MINUTE_MS, 30 * 24 * HOUR_MS).default(24 * HOUR_MS),
+  /** Which of MORI's channels to sweep: orders created through the API, the web console, or both. */
+  RECONCILE_CHANNELS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['api', 'web'], 'each channel must be api or web')).min(1))
+    .default(['api']),
+
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** The dashboard only looks unless this is false: its clean/remove actions delete dedupe keys. */
   ADMIN_READ_ONLY: bool.default(true),

@@ -17,6 +17,19 @@ export function newestDeliveredKey(prefix: string, sink: string, orderId: string
   return `${prefix}:newest:${sink}:${orderId}`;
 }
 
+/**
+ * Marks an order state (its delivery id) as handled: the fetch job queued its deliveries. The
+ * reconciler looks for these before it spends a look-up on an order it finds in MORI's list.
+ */
+export function stateSeenKey(prefix: string, deliveryId: string): string {
+  return `${prefix}:seen:${deliveryId}`;
+}
+
+/** When the last reconciler sweep succeeded (epoch ms). */
+export function reconcileLastSuccessKey(prefix: string): string {
+  return `${prefix}:reconcile:last-success`;
+}
+
 /** The shared MORI look-up budget's state (current rate, last decrease and increase). */
 export function lookupBudgetKey(prefix: string): string {
   return `${prefix}:mori-budget`;

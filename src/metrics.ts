@@ -100,6 +100,27 @@ export function createMetrics() {
       labelNames: ['queue'] as const,
       registers: [registry],
     }),
+    reconcileSweeps: new Counter({
+      name: 'mori_reconcile_sweeps_total',
+      help: "Reconciler sweeps of MORI's order list, by outcome (success, failed)",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    reconcilePages: new Counter({
+      name: 'mori_reconcile_pages_total',
+      help: "Pages of MORI's order list read by the reconciler (each one MORI call)",
+      registers: [registry],
+    }),
+    reconcileMissed: new Counter({
+      name: 'mori_reconcile_missed_total',
+      help: 'Final orders the reconciler found whose webhook never arrived: webhooks are being lost (check the secret, the webhook at MORI, outages)',
+      registers: [registry],
+    }),
+    reconcileLastSuccess: new Gauge({
+      name: 'mori_reconcile_last_success_timestamp_seconds',
+      help: 'When this process last finished a reconciler sweep (Unix seconds)',
+      registers: [registry],
+    }),
     queueJobs: new Gauge({
       name: 'mori_queue_jobs',
       help: 'Jobs per queue and state (waiting, active, delayed, failed = dead letters, completed), read at scrape time',

@@ -12,6 +12,9 @@ import type { Redis } from './redis.js';
 export const EVENTS_QUEUE = 'mori-events';
 export const DELIVERIES_QUEUE = 'mori-deliveries';
 export const FETCH_ORDER_JOB = 'fetch-order';
+/** `mori-reconcile`: one sweep of MORI's order list at a time, across every worker. */
+export const RECONCILE_QUEUE = 'mori-reconcile';
+export const RECONCILE_JOB = 'sweep';
 export const DELIVER_JOB = 'deliver';
 
 /** What a fetch job carries: ids and times only. Presigned URLs from the body never enter Redis. */
@@ -105,5 +108,21 @@ export function createEventsQueue(connection: Redis, prefix: string): Queue<Even
     // The producer must fail fast, not wait for a Redis that is away (docs/field-notes.md, bullmq#995).
     skipWaitingForReady: true,
     streams: { events: { maxLen: 10_000 } },
+  });
+}
+
+/** Sweeps are kept briefly: their outcome lives in metrics and logs; a failed sweep is simply the next one's job. */
+const RECONCILE_JOB_OPTIONS: DefaultJobOptions = {
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+  attempts: 1,
+};
+
+export function createReconcileQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(RECONCILE_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: RECONCILE_JOB_OPTIONS,
+    streams: { events: { maxLen: 1000 } },
   });
 }

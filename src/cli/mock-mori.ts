@@ -55,6 +55,7 @@ export interface MockMoriOptions {
 
 export interface MockMori {
   server: Server;
+  /** An order that finishes after `finishAfterMs` and is announced to every registered webhook. */
   createOrder(type?: OrderType, outcome?: SampleOutcome): Record<string, unknown>;
   /** Every /api/ request served, and how many of them were answered 429. */
   stats: { requests: number; rateLimited: number };
@@ -145,6 +146,35 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     });
   }
 
+  /** A row of the order list: the v2 detail's summary fields. */
+  function listRow(sim: SimOrder): Record<string, unknown> {
+    const {
+      orderId,
+      orderName,
+      type,
+      channel,
+      status,
+      createdAt,
+      updatedAt,
+      thumbnailImageUrl,
+      probability,
+      statusCode,
+    } = render(sim, 'v2');
+    return {
+      orderId,
+      orderName,
+      type,
+      channel,
+      status,
+      fileCount: 1,
+      createdAt,
+      updatedAt,
+      thumbnailImageUrl,
+      probability,
+      statusCode,
+    };
+  }
+
   function announceWhenFinished(sim: SimOrder): void {
     later(Math.max(0, sim.finishesAt - Date.now()), () => {
       if (sim.announced) return;
@@ -188,6 +218,28 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           log(`${req.method} ${url.pathname}: 429 RATE_LIMIT_EXCEEDED`);
           return json(res, 429, { code: 'RATE_LIMIT_EXCEEDED' });
         }
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v2/orders') {
+        // Most recent first, as MORI lists them; `limit` 1-100 (docs/mori-api.md, "Reading orders").
+        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10));
+        const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+        const channel = url.searchParams.get('channel') ?? 'all';
+        const rows = [...orders.values()]
+          .filter(() => channel === 'all' || channel === 'api')
+          .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.orderId.localeCompare(a.orderId))
+          .map((sim) => listRow(track(sim.orderId)));
+        log(`GET /api/v2/orders page ${page}: ${rows.length} orders in all`);
+        return json(res, 200, {
+          data: {
+            orders: rows.slice((page - 1) * limit, page * limit),
+            pageInfo: {
+              totalItems: rows.length,
+              totalPages: Math.ceil(rows.length / limit),
+              currentPage: page,
+              itemsPerPage: limit,
+            },
+          },
+        });
       }
       const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && orderMatch) {

@@ -2,7 +2,14 @@ import { Pool, type buildConnector } from 'undici';
 import { ORDER_ID_PATTERN } from '../orders/order-id.js';
 import { parseRetryAfter } from '../outbound/backoff.js';
 import { describeRequestFailure, type RequestFailureKind } from '../outbound/describe-request-failure.js';
-import { moriErrorSchema, orderResponseSchema, type MoriOrder } from './order-schema.js';
+import type { z } from 'zod';
+import {
+  moriErrorSchema,
+  orderListResponseSchema,
+  orderResponseSchema,
+  type MoriOrder,
+  type OrderListPage,
+} from './order-schema.js';
 
 /**
  * - `not-found`: 404, the order is not this account's; never retried.
@@ -26,9 +33,10 @@ const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE
  * - `lookup`: the one look-up an announced order state costs;
  * - `recheck`: the order was not final yet, so it is looked at again;
  * - `retry`: the previous look-up failed (network, 5xx, 429);
- * - `refresh`: a late delivery re-reads the order for presigned URLs that still work.
+ * - `refresh`: a late delivery re-reads the order for presigned URLs that still work;
+ * - `reconcile`: the reconciler reads MORI's order list to find orders whose webhooks were lost.
  */
-export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh';
+export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh' | 'reconcile';
 
 type MoriApiVersion = 'v2' | 'v3';
 
@@ -86,6 +94,8 @@ export interface MoriClient {
   readonly apiVersion: MoriApiVersion;
   /** One HTTP call, never retried here: every call is counted and spent from the account's budget. */
   getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder>;
+  /** One page of `GET /api/v2/orders` (most recent first; there is no v3 list). */
+  listOrders(query: { page: number; limit: number; channel: string }, purpose: CallPurpose): Promise<OrderListPage>;
   close(): Promise<void>;
 }
 
@@ -122,7 +132,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
   const base = new URL(opts.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const apiVersion = opts.apiVersion ?? 'v3';
-  const endpoint = `GET /api/${apiVersion}/orders/{id}`;
+  const orderEndpoint = `GET /api/${apiVersion}/orders/{id}`;
   // HTTP/1.1 only (undici 8 would negotiate HTTP/2 over TLS by default): MORI documents a plain
   // REST API, and the look-up budget allows at most ~17 calls a second (docs/mori-api.md, "Auth and
   // rate limits"), which a few keep-alive sockets carry; HTTP/1.1 keeps undici's oldest, best-worn
@@ -137,9 +147,16 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
   const retryAfterCap = opts.retryAfterCapMs ?? 300_000;
   const report = opts.onCall ?? (() => undefined);
 
-  async function getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder> {
-    if (!ORDER_ID_PATTERN.test(orderId))
-      throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
+  /**
+   * One GET to MORI: the parsed JSON of a 200, or a classified MoriApiError. `what` names the call
+   * in messages ("look-up of order 123"); `endpoint` is its metric label.
+   */
+  async function call(
+    path: string,
+    endpoint: string,
+    purpose: CallPurpose,
+    what: string,
+  ): Promise<{ status: number; json: unknown }> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -147,7 +164,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     try {
       res = await pool.request({
         method: 'GET',
-        path: `${basePath}/api/${apiVersion}/orders/${encodeURIComponent(orderId)}`,
+        path: `${basePath}${path}`,
         headers: {
           authorization: `Bearer ${opts.token}`,
           accept: 'application/json',
@@ -169,7 +186,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       if (failure.kind === 'too-large') {
         throw new MoriApiError(
           'invalid-response',
-          `MORI's answer for order ${orderId} was larger than ${MAX_BODY_BYTES} bytes`,
+          `MORI's answer to the ${what} was larger than ${MAX_BODY_BYTES} bytes`,
           { cause: err },
         );
       }
@@ -177,10 +194,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
         failure.kind === 'timeout'
           ? `timed out after ${opts.timeoutMs} ms`
           : `failed: ${failure.kind} (${failure.detail})`;
-      throw new MoriApiError('retryable', `MORI look-up of order ${orderId} ${why}`, {
-        cause: err,
-        failure: failure.kind,
-      });
+      throw new MoriApiError('retryable', `MORI ${what} ${why}`, { cause: err, failure: failure.kind });
     }
     const status = res.statusCode;
     report({ purpose, endpoint, status: String(status), seconds: seconds() });
@@ -189,47 +203,88 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     if (deprecation !== undefined || sunset !== undefined) opts.onDeprecation?.({ endpoint, deprecation, sunset });
 
     if (status === 200) {
-      let json: unknown;
       try {
-        json = JSON.parse(text);
+        return { status, json: JSON.parse(text) as unknown };
       } catch {
-        throw new MoriApiError(
-          'invalid-response',
-          `MORI answered 200 for order ${orderId} with a body that is not JSON`,
-          { status },
-        );
+        throw new MoriApiError('invalid-response', `MORI answered 200 to the ${what} with a body that is not JSON`, {
+          status,
+        });
       }
-      const parsed = orderResponseSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new MoriApiError(
-          'invalid-response',
-          `MORI's order ${orderId} is malformed: data.${issue?.path.join('.')}: ${issue?.message}`,
-          { status },
-        );
-      }
-      if (parsed.data.data.orderId !== orderId) {
-        throw new MoriApiError(
-          'invalid-response',
-          `MORI answered order ${parsed.data.data.orderId} when asked for ${orderId}`,
-          { status },
-        );
-      }
-      return parsed.data.data;
     }
     const { message, moriCode } = describeError(status, text);
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now(), retryAfterCap);
     const common = { status, moriCode, retryAfterMs };
-    if (moriCode !== undefined && QUOTA_CODES.has(moriCode))
+    if (moriCode !== undefined && QUOTA_CODES.has(moriCode)) {
       throw new MoriApiError('quota', `${message}: the MORI plan's usage is spent`, common);
+    }
     if (moriCode === 'RATE_LIMIT_EXCEEDED' || status === 429)
-      throw new MoriApiError('rate-limited', `${message} for order ${orderId}`, common);
-    if (status === 404) throw new MoriApiError('not-found', `${message} for order ${orderId}`, common);
+      throw new MoriApiError('rate-limited', `${message} (${what})`, common);
+    if (status === 404) throw new MoriApiError('not-found', `${message} (${what})`, common);
     if (status === 401 || status === 403)
       throw new MoriApiError('auth', `${message}: MORI refused the API token`, common);
-    if (status >= 500) throw new MoriApiError('retryable', `${message} for order ${orderId}`, common);
-    throw new MoriApiError('client', `${message} for order ${orderId}`, common);
+    if (status >= 500) throw new MoriApiError('retryable', `${message} (${what})`, common);
+    throw new MoriApiError('client', `${message} (${what})`, common);
   }
 
-  return { apiVersion, getOrder, close: () => pool.close() };
+  /** The first schema issue, as `data.<path>: <message>`, never echoing a value (it may be a presigned URL). */
+  const firstIssue = (error: z.ZodError): string => {
+    const issue = error.issues[0];
+    return `data.${issue?.path.join('.')}: ${issue?.message}`;
+  };
+
+  async function getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder> {
+    if (!ORDER_ID_PATTERN.test(orderId)) {
+      throw new MoriApiError('client', 'refusing to look up an order id outside the safe pattern');
+    }
+    const what = `look-up of order ${orderId}`;
+    const { status, json } = await call(
+      `/api/${apiVersion}/orders/${encodeURIComponent(orderId)}`,
+      orderEndpoint,
+      purpose,
+      what,
+    );
+    const parsed = orderResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new MoriApiError('invalid-response', `MORI's order ${orderId} is malformed: ${firstIssue(parsed.error)}`, {
+        status,
+      });
+    }
+    if (parsed.data.data.orderId !== orderId) {
+      throw new MoriApiError(
+        'invalid-response',
+        `MORI answered order ${parsed.data.data.orderId} when asked for ${orderId}`,
+        { status },
+      );
+    }
+    return parsed.data.data;
+  }
+
+  async function listOrders(
+    query: { page: number; limit: number; channel: string },
+    purpose: CallPurpose,
+  ): Promise<OrderListPage> {
+    const params = new URLSearchParams({
+      page: String(query.page),
+      limit: String(query.limit),
+      status: 'all',
+      channel: query.channel,
+    });
+    const { status, json } = await call(
+      `/api/v2/orders?${params.toString()}`,
+      'GET /api/v2/orders',
+      purpose,
+      `order list page ${query.page}`,
+    );
+    const parsed = orderListResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new MoriApiError(
+        'invalid-response',
+        `MORI's order list page ${query.page} is malformed: ${firstIssue(parsed.error)}`,
+        { status },
+      );
+    }
+    return parsed.data.data;
+  }
+
+  return { apiVersion, getOrder, listOrders, close: () => pool.close() };
 }

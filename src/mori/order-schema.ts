@@ -24,3 +24,25 @@ export const moriErrorSchema = z.looseObject({
   code: z.string().optional(),
   errors: z.looseObject({ message: z.string().optional(), propertyName: z.string().nullish() }).nullish(),
 });
+
+/**
+ * A row of `GET /api/v2/orders` (docs/mori-api.md, "Reading orders"): loose like the detail; only
+ * what the reconciler relies on is checked.
+ */
+const orderListRowSchema = z.looseObject({
+  orderId: orderIdSchema,
+  type: z.string().min(1).max(64),
+  status: z.string().min(1).max(64),
+  createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time'),
+  updatedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time'),
+});
+
+export const orderListResponseSchema = z.object({
+  data: z.object({
+    orders: z.array(orderListRowSchema),
+    pageInfo: z.looseObject({ totalPages: z.number().int().min(0), currentPage: z.number().int().min(0) }),
+  }),
+});
+
+export type OrderListPage = z.output<typeof orderListResponseSchema>['data'];
+export type OrderListRow = OrderListPage['orders'][number];

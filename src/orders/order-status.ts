@@ -22,6 +22,7 @@ export function isFinal(status: string): boolean {
 
 /**
  * Where an event came from: `current` / `legacy` are MORI's two webhook generations; `manual`
- * was queued by the enqueue-order command.
+ * was queued by the enqueue-order command; `reconcile` by the reconciler, which found in MORI's
+ * order list a final order whose webhook never arrived.
  */
-export type EventGeneration = 'current' | 'legacy' | 'manual';
+export type EventGeneration = 'current' | 'legacy' | 'manual' | 'reconcile';

@@ -17,8 +17,8 @@ export interface DeliveryEnvelope {
   };
 }
 
-/** How the order state was announced: a MORI webhook, or the enqueue-order command. */
-export type EventSource = 'webhook' | 'manual';
+/** How the order state was announced: a MORI webhook, the enqueue-order command, or the reconciler. */
+export type EventSource = 'webhook' | 'manual' | 'reconcile';
 
 /** A destination. `deliver` resolves once the sink has the envelope, and rejects otherwise. */
 export interface Sink {

@@ -11,6 +11,7 @@ import { isFinal } from '../orders/order-status.js';
 import { DELIVER_JOB, deliveryJobId, type DeliveryJobData, type EventJobData } from '../queues.js';
 import { matchesFilter } from '../sinks/sink-filter.js';
 import type { SinkConfig } from '../sinks/sink-config.js';
+import type { EventSource } from '../sinks/sink.js';
 import { deliveryIdFor } from './envelope.js';
 
 export interface FetchOrderDeps {
@@ -33,6 +34,8 @@ export interface FetchOrderDeps {
   logger: Logger;
   /** Pauses this queue for every worker (BullMQ's global rate limit). */
   pauseQueue: (ms: number) => Promise<void>;
+  /** Records that this order state's deliveries are queued, so the reconciler does not look it up again. */
+  markSeen: (deliveryId: string) => Promise<unknown>;
 }
 
 export interface FetchOrderResult {
@@ -40,6 +43,13 @@ export interface FetchOrderResult {
   status: string;
   sinks: string[];
 }
+
+const SOURCES: Record<EventJobData['generation'], EventSource> = {
+  current: 'webhook',
+  legacy: 'webhook',
+  manual: 'manual',
+  reconcile: 'reconcile',
+};
 
 /** The job's next call is a `retry` after a failure, a `recheck` after a not-final order, else the first `lookup`. */
 function purposeOf(data: EventJobData): CallPurpose {
@@ -149,7 +159,7 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
       eventType: job.data.eventType,
       occurredAt: job.data.occurredAt,
       receivedAt: job.data.receivedAt,
-      source: job.data.generation === 'manual' ? ('manual' as const) : ('webhook' as const),
+      source: SOURCES[job.data.generation],
     };
     const summary = summarizeOrder(order);
     const targets = deps.sinks.filter((s) => matchesFilter(s.filter, summary));
@@ -170,6 +180,7 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
         opts: { jobId: deliveryJobId(deliveryId, s.name) },
       })),
     );
+    await deps.markSeen(deliveryId);
     log.info(
       { deliveryId, status: order.status, sinks: targets.map((s) => s.name) },
       'order is final; deliveries queued',

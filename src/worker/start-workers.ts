@@ -1,11 +1,14 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { MoriClient } from '../mori/mori-client.js';
-import { lookupBudgetKey } from '../keys.js';
+import { lookupBudgetKey, reconcileLastSuccessKey, stateSeenKey } from '../keys.js';
 import { PLAN_LIMITS_PER_MINUTE, budgetCeiling, createLookupBudget } from '../mori/lookup-budget.js';
 import {
+  RECONCILE_JOB,
+  RECONCILE_QUEUE,
+  createReconcileQueue,
   DELIVERIES_QUEUE,
   EVENTS_QUEUE,
   createDeliveriesQueue,
@@ -19,6 +22,7 @@ import { createDeliverProcessor } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
 import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
+import { createReconcileProcessor } from './reconcile-job.js';
 import { createRetryDelay } from './retry-delay.js';
 
 export interface WorkerDeps {
@@ -38,6 +42,8 @@ export interface WorkerDeps {
 export interface Workers {
   events: Worker<EventJobData>;
   deliveries: Worker<DeliveryJobData>;
+  /** The reconciler's worker, when RECONCILE_INTERVAL_MS is not 0. */
+  reconciler: Worker | undefined;
   /** Stops taking jobs and waits for the active ones; `force` hands them back (they stall and are retried). */
   close(force?: boolean): Promise<void>;
 }
@@ -96,6 +102,8 @@ export function startWorkers(deps: WorkerDeps): Workers {
     settings: { backoffStrategy: createRetryDelay(config) },
   };
 
+  // A handled state is remembered at least as long as the reconciler looks back, plus a day.
+  const seenTtlSeconds = Math.max(config.DEDUPE_WINDOW_SECONDS, Math.ceil(config.RECONCILE_HORIZON_MS / 1000) + 86_400);
   const fetchOrder = createFetchOrderProcessor({
     config,
     mori: deps.mori,
@@ -105,6 +113,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     metrics,
     logger,
     pauseQueue: (ms) => events.rateLimit(ms),
+    markSeen: (deliveryId) => deps.redis.set(stateSeenKey(config.REDIS_PREFIX, deliveryId), '1', 'EX', seenTtlSeconds),
   });
   // No Worker `limiter`: the budget sets the queue's global rate limit in Redis, which every worker
   // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
@@ -146,17 +155,86 @@ export function startWorkers(deps: WorkerDeps): Workers {
     worker.on('error', (err) => logger.error({ queue, err }, 'worker error'));
   }
 
+  const reconciler = config.RECONCILE_INTERVAL_MS > 0 ? startReconciler(deps, eventsQueue) : undefined;
+
   return {
     events,
     deliveries,
+    reconciler: reconciler?.worker,
     close: async (force = false) => {
       // Events first: a look-up finishing now queues its deliveries, and the deliveries worker,
       // still running, sends them before it stops too. Whatever is left waits in Redis.
       clearInterval(recovery);
       await started;
+      await reconciler?.close(force);
       await events.close(force);
       await deliveries.close(force);
       await Promise.all([deliveriesQueue.close(), eventsQueue.close()]);
+    },
+  };
+}
+
+/**
+ * The reconciler: BullMQ's job scheduler adds a sweep every RECONCILE_INTERVAL_MS, and the queue's
+ * global concurrency of 1 runs one at a time across every worker (a scheduler alone lets a slow
+ * sweep overlap the next: bullmq#3032). A worker that starts after a gap longer than the interval
+ * (the service was down) asks for a sweep at once; two starting together ask once (deduplicated).
+ */
+const RECONCILE_SCHEDULER = 'mori-reconcile';
+
+function startReconciler(
+  deps: WorkerDeps,
+  eventsQueue: Queue<EventJobData>,
+): { worker: Worker; close(force: boolean): Promise<void> } {
+  const { config, logger } = deps;
+  const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX);
+  queue.on('error', (err) => logger.warn({ queue: RECONCILE_QUEUE, err: err.message }, 'reconcile queue error'));
+  const sweep = createReconcileProcessor({
+    config,
+    mori: deps.mori,
+    events: eventsQueue,
+    redis: deps.redis,
+    metrics: deps.metrics,
+    logger,
+  });
+  const worker = new Worker(RECONCILE_QUEUE, () => sweep(), {
+    name: deps.name,
+    connection: deps.connection,
+    prefix: config.REDIS_PREFIX,
+    concurrency: 1,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+  });
+  worker.on('error', (err) => logger.error({ queue: RECONCILE_QUEUE, err }, 'worker error'));
+  const scheduled = (async () => {
+    await queue.setGlobalConcurrency(1);
+    // A new scheduler sweeps at once by itself; an existing one waits for its next interval, so
+    // after a downtime longer than the interval (a last success that old) we ask for one now.
+    await queue.upsertJobScheduler(
+      RECONCILE_SCHEDULER,
+      { every: config.RECONCILE_INTERVAL_MS },
+      { name: RECONCILE_JOB },
+    );
+    const last = Number(await deps.redis.get(reconcileLastSuccessKey(config.REDIS_PREFIX)));
+    if (last > 0 && Date.now() - last >= config.RECONCILE_INTERVAL_MS) {
+      await queue.add(
+        RECONCILE_JOB,
+        {},
+        { deduplication: { id: 'start-up-sweep', ttl: config.RECONCILE_INTERVAL_MS } },
+      );
+    }
+  })().catch((err: unknown) =>
+    logger.warn(
+      { err: (err as Error).message },
+      'could not schedule the reconciler yet; it starts with the next worker start',
+    ),
+  );
+  return {
+    worker,
+    close: async (force) => {
+      await scheduled;
+      await worker.close(force);
+      await queue.close();
     },
   };
 }

@@ -17,6 +17,8 @@ export const FAST_RETRIES: Record<string, string> = {
   // A budget no test reaches unless it means to: 100,000 look-ups a minute.
   MORI_RATE_LIMIT_PER_MINUTE: '100000',
   MORI_BUDGET_SHARE: '1',
+  // The reconciler only where a test asks for it: the fake MORI serves no order list.
+  RECONCILE_INTERVAL_MS: '0',
   MORI_TIMEOUT_MS: '2000',
 };
 

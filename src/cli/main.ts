@@ -3,10 +3,12 @@ import { ConfigError } from '../config.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
 import { MOCK_MORI_HELP, mockMori } from './mock-mori.js';
+import { RECOVER_HELP, recover } from './recover.js';
 import { REGISTER_WEBHOOK_HELP, registerWebhook } from './register-webhook.js';
 import { REPLAY_HELP, replay } from './replay.js';
 import { SEND_TEST_EVENT_HELP, sendTestEvent } from './send-test-event.js';
 import { STATUS_HELP, status } from './status.js';
+import { WEBHOOKS_HELP, webhooks } from './webhooks.js';
 
 const HELP = `mori-webhook <command> [options]   (reads the same environment as the service)
 
@@ -20,6 +22,10 @@ ${ENQUEUE_ORDER_HELP}
 
 ${REGISTER_WEBHOOK_HELP}
 
+${WEBHOOKS_HELP}
+
+${RECOVER_HELP}
+
 ${STATUS_HELP}`;
 
 const stop = new AbortController();
@@ -32,6 +38,8 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   replay,
   'enqueue-order': enqueueOrder,
   'register-webhook': registerWebhook,
+  webhooks,
+  recover,
   status,
 };
 

@@ -20,7 +20,9 @@ export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--tok
   A local MORI API simulator. Serves GET /api/v3/orders/{id} and /api/v2/orders/{id} for any id
   (type chosen from the id, inProgress until --finish-after seconds after first seen, then
   complete); with --plan, answers 429 RATE_LIMIT_EXCEEDED over the plan's requests a minute; and
-  POST /api/v2/orders/webhooks to register a webhook (answers a new whsec_ secret once).
+  the webhook API: POST /api/v2/orders/webhooks registers one (answers a new whsec_ secret once),
+  GET lists them, DELETE .../{id} removes one, .../{id}/events is the delivery log and
+  .../{id}/events/retry-failed resends FAILED events (7 days, 50 events a call), as MORI does.
   POST /simulate/orders {"type":"aiDetection","fileName":"cat_ai.png"} creates an order, its outcome
   chosen by the file name as in MORI's test mode (_fail, _detected, _undetected, _ai, _human); when it finishes,
   the simulator sends the signed event to every registered webhook and to --webhook-url, retrying
@@ -44,12 +46,34 @@ interface Webhook {
   secret: string;
 }
 
+/** One event in a webhook's delivery log, as MORI keeps it (docs/mori-api.md, "Webhooks"). */
+interface LoggedEvent {
+  id: number;
+  eventId: string;
+  eventType: string;
+  status: 'PENDING' | 'SENT' | 'RETRYING' | 'FAILED';
+  retries: number;
+  lastSentAt: string | null;
+  createdAt: string;
+  body: string;
+}
+
+interface RegisteredWebhook extends Webhook {
+  id: number;
+  name: string;
+  isTest: boolean;
+  lastSentAt: string | null;
+  events: LoggedEvent[];
+}
+
 export interface MockMoriOptions {
   token?: string;
   finishAfterMs: number;
   /** Requests allowed per window (a sliding window over every /api/ call); unlimited when unset. */
   rateLimit?: { max: number; windowMs: number };
   webhooks?: Webhook[];
+  /** MORI's retry schedule after a failed delivery. @defaultValue [1000, 2000, 4000] */
+  retryDelaysMs?: number[];
   log?: (line: string) => void;
 }
 
@@ -82,7 +106,16 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 /** Starts the simulator; the CLI and the tests both use it. */
 export function createMockMori(opts: MockMoriOptions): MockMori {
   const orders = new Map<string, SimOrder>();
-  const webhooks: Webhook[] = [...(opts.webhooks ?? [])];
+  let nextId = 1;
+  const register = (hook: Webhook, name = 'webhook', isTest = false): RegisteredWebhook => {
+    const registered = { ...hook, id: nextId++, name, isTest, lastSentAt: null, events: [] };
+    webhooks.push(registered);
+    return registered;
+  };
+  const webhooks: RegisteredWebhook[] = [];
+  for (const hook of opts.webhooks ?? []) register(hook);
+  const retryDelays = opts.retryDelaysMs ?? MORI_RETRY_DELAYS_MS;
+  let nextEventId = 1;
   const timers = new Set<NodeJS.Timeout>();
   const log = opts.log ?? (() => undefined);
 
@@ -94,7 +127,9 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     timers.add(t);
   };
 
-  async function deliver(hook: Webhook, body: string, attempt = 0): Promise<void> {
+  /** One attempt; true when the receiver answered 2xx. */
+  async function send(hook: RegisteredWebhook, entry: LoggedEvent): Promise<boolean> {
+    const body = entry.body;
     const signature = createHmac('sha256', hook.secret).update(body).digest('hex');
     let status: number;
     try {
@@ -109,11 +144,50 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     } catch {
       status = 0;
     }
-    log(`webhook → ${hook.url}: ${status || 'no answer'} (attempt ${attempt + 1})`);
-    const delay = MORI_RETRY_DELAYS_MS[attempt];
-    if ((status < 200 || status >= 300) && delay !== undefined)
-      later(delay, () => void deliver(hook, body, attempt + 1));
+    entry.lastSentAt = hook.lastSentAt = new Date().toISOString();
+    log(`webhook → ${hook.url}: ${status || 'no answer'} (event ${entry.id}, try ${entry.retries + 1})`);
+    return status >= 200 && status < 300;
   }
+
+  /** Sends, then retries on MORI's schedule; FAILED once the schedule is spent. */
+  async function deliver(hook: RegisteredWebhook, entry: LoggedEvent, attempt = 0): Promise<void> {
+    if (await send(hook, entry)) {
+      entry.status = 'SENT';
+      return;
+    }
+    const delay = retryDelays[attempt];
+    if (delay === undefined) {
+      entry.status = 'FAILED';
+      return;
+    }
+    entry.status = 'RETRYING';
+    later(delay, () => {
+      entry.retries += 1;
+      void deliver(hook, entry, attempt + 1);
+    });
+  }
+
+  function announce(body: string, event: { eventId: string; eventType: string }): void {
+    for (const hook of webhooks) {
+      const entry: LoggedEvent = {
+        id: nextEventId++,
+        ...event,
+        status: 'PENDING',
+        retries: 0,
+        lastSentAt: null,
+        createdAt: new Date().toISOString(),
+        body,
+      };
+      hook.events.push(entry);
+      void deliver(hook, entry);
+    }
+  }
+
+  const webhookPage = (url: URL) => {
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10));
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+    return { page, limit };
+  };
 
   function track(orderId: string, type?: OrderType, outcome: SampleOutcome = {}): SimOrder {
     let sim = orders.get(orderId);
@@ -179,8 +253,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     later(Math.max(0, sim.finishesAt - Date.now()), () => {
       if (sim.announced) return;
       sim.announced = true;
-      const body = JSON.stringify(buildSampleEvent(render(track(sim.orderId))));
-      for (const hook of webhooks) void deliver(hook, body);
+      const event = buildSampleEvent(render(track(sim.orderId)));
+      announce(JSON.stringify(event), { eventId: String(event.eventId), eventType: String(event.eventType) });
     });
   }
 
@@ -242,20 +316,79 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         });
       }
       const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && orderMatch) {
+      if (req.method === 'GET' && orderMatch && orderMatch[2] !== 'webhooks') {
         const id = decodeURIComponent(orderMatch[2] ?? '');
         if (!ORDER_ID_PATTERN.test(id)) return moriError(res, 400, 'VALIDATION_FAILED', 'Invalid order id');
         const sim = track(id);
         log(`GET ${url.pathname}: ${sim.status}`);
         return json(res, 200, { data: render(sim, orderMatch[1] as 'v2' | 'v3') });
       }
+      if (req.method === 'GET' && url.pathname === '/api/v2/orders/webhooks') {
+        const list = webhooks.map(({ id, name, url: u, isTest, lastSentAt }) => ({
+          id,
+          name,
+          url: u,
+          isActive: true,
+          isTest,
+          lastSentAt,
+        }));
+        return json(res, 200, {
+          data: { webhooks: list, pagination: { page: 1, limit: list.length, total: list.length, totalPages: 1 } },
+        });
+      }
+      const hookMatch = /^\/api\/v2\/orders\/webhooks\/(\d+)(\/events(?:\/retry-failed)?)?$/.exec(url.pathname);
+      const hook = hookMatch ? webhooks.find((h) => h.id === Number(hookMatch[1])) : undefined;
+      if (hookMatch && !hook) return moriError(res, 404, 'WEBHOOK_NOT_FOUND', 'Webhook not found');
+      if (hook && req.method === 'DELETE' && !hookMatch?.[2]) {
+        webhooks.splice(webhooks.indexOf(hook), 1);
+        log(`DELETE webhook ${hook.id}`);
+        return json(res, 200, { data: { id: hook.id } });
+      }
+      if (hook && req.method === 'GET' && hookMatch?.[2] === '/events') {
+        const { page, limit } = webhookPage(url);
+        const events = hook.events.slice((page - 1) * limit, page * limit).map(({ body: _body, ...e }) => e);
+        const total = hook.events.length;
+        return json(res, 200, {
+          data: { events, pagination: { page, limit, total, totalPages: Math.ceil(total / limit) } },
+        });
+      }
+      if (hook && req.method === 'POST' && hookMatch?.[2] === '/events/retry-failed') {
+        // Calendar dates at most 7 days apart; at most 50 resent per call (docs/mori-api.md, "Webhooks").
+        const body = await readJson(req);
+        const from = Date.parse(`${String(body.fromDate)}T00:00:00.000Z`);
+        const to = Date.parse(`${String(body.toDate)}T00:00:00.000Z`);
+        if (Number.isNaN(from) || Number.isNaN(to) || to < from || to - from > 7 * 86_400_000) {
+          return moriError(res, 422, 'VALIDATION_FAILED', 'fromDate and toDate must be dates at most 7 days apart');
+        }
+        const failed = hook.events.filter(
+          (e) => e.status === 'FAILED' && Date.parse(e.createdAt) >= from && Date.parse(e.createdAt) < to + 86_400_000,
+        );
+        let succeeded = 0;
+        for (const entry of failed.slice(0, 50)) {
+          entry.retries += 1;
+          if (await send(hook, entry)) {
+            entry.status = 'SENT';
+            succeeded += 1;
+          }
+        }
+        const resent = Math.min(50, failed.length);
+        log(
+          `POST retry-failed ${String(body.fromDate)}..${String(body.toDate)}: ${failed.length} failed, resent ${resent}, ${succeeded} delivered`,
+        );
+        return json(res, 200, { data: { total: failed.length, succeeded, failed: resent - succeeded } });
+      }
       if (req.method === 'POST' && url.pathname === '/api/v2/orders/webhooks') {
         const body = await readJson(req);
         if (typeof body.url !== 'string') return moriError(res, 400, 'INVALID_INPUT', 'url is required');
         const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-        webhooks.push({ url: body.url, secret });
+        const hook = register(
+          { url: body.url, secret },
+          typeof body.name === 'string' ? body.name : 'webhook',
+          body.isTest === true,
+        );
+        log(`POST /api/v2/orders/webhooks: registered webhook ${hook.id} → ${hook.url}`);
         return json(res, 200, {
-          data: { id: webhooks.length, name: typeof body.name === 'string' ? body.name : 'webhook', secret },
+          data: { id: hook.id, name: hook.name, secret, isTest: hook.isTest },
         });
       }
       if (req.method === 'POST' && url.pathname === '/simulate/orders') {

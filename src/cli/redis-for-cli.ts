@@ -26,6 +26,8 @@ export async function openQueues(env: Env) {
   return {
     events,
     deliveries,
+    /** The same connection, for our own keys (the reconciler's seen marks). */
+    redis: connection,
     close: async () => {
       await Promise.all([events.close(), deliveries.close()]);
       await closeRedis(connection);

@@ -34,9 +34,10 @@ const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE
  * - `recheck`: the order was not final yet, so it is looked at again;
  * - `retry`: the previous look-up failed (network, 5xx, 429);
  * - `refresh`: a late delivery re-reads the order for presigned URLs that still work;
- * - `reconcile`: the reconciler reads MORI's order list to find orders whose webhooks were lost.
+ * - `reconcile`: the reconciler reads MORI's order list to find orders whose webhooks were lost;
+ * - `manage`: the command-line tool manages webhooks and asks MORI to resend failed events.
  */
-export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh' | 'reconcile';
+export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh' | 'reconcile' | 'manage';
 
 type MoriApiVersion = 'v2' | 'v3';
 
@@ -94,6 +95,17 @@ export interface MoriClient {
   readonly apiVersion: MoriApiVersion;
   /** One HTTP call, never retried here: every call is counted and spent from the account's budget. */
   getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder>;
+  /**
+   * Any other call (webhook management, the delivery log), for the command-line tool: the JSON of
+   * a 2xx (null when empty), or a classified MoriApiError. Counted with purpose `manage`.
+   */
+  request(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    endpoint: string,
+    what: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }>;
   /** One page of `GET /api/v2/orders` (most recent first; there is no v3 list). */
   listOrders(query: { page: number; limit: number; channel: string }, purpose: CallPurpose): Promise<OrderListPage>;
   close(): Promise<void>;
@@ -152,10 +164,12 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
    * in messages ("look-up of order 123"); `endpoint` is its metric label.
    */
   async function call(
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     endpoint: string,
     purpose: CallPurpose,
     what: string,
+    body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
@@ -163,13 +177,15 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     let text: string;
     try {
       res = await pool.request({
-        method: 'GET',
+        method,
         path: `${basePath}${path}`,
         headers: {
           authorization: `Bearer ${opts.token}`,
           accept: 'application/json',
           'user-agent': 'mori-webhook-receiver',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(opts.timeoutMs),
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
@@ -202,7 +218,8 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     const sunset = header(res.headers.sunset);
     if (deprecation !== undefined || sunset !== undefined) opts.onDeprecation?.({ endpoint, deprecation, sunset });
 
-    if (status === 200) {
+    if (status >= 200 && status < 300) {
+      if (text === '') return { status, json: null };
       try {
         return { status, json: JSON.parse(text) as unknown };
       } catch {
@@ -238,6 +255,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     }
     const what = `look-up of order ${orderId}`;
     const { status, json } = await call(
+      'GET',
       `/api/${apiVersion}/orders/${encodeURIComponent(orderId)}`,
       orderEndpoint,
       purpose,
@@ -270,6 +288,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
       channel: query.channel,
     });
     const { status, json } = await call(
+      'GET',
       `/api/v2/orders?${params.toString()}`,
       'GET /api/v2/orders',
       purpose,
@@ -286,5 +305,11 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     return parsed.data.data;
   }
 
-  return { apiVersion, getOrder, listOrders, close: () => pool.close() };
+  return {
+    apiVersion,
+    getOrder,
+    listOrders,
+    request: (method, path, endpoint, what, body) => call(method, path, endpoint, 'manage', what, body),
+    close: () => pool.close(),
+  };
 }

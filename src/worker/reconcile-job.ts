@@ -86,9 +86,10 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
     return queued;
   }
 
-  return async function sweep(): Promise<SweepResult> {
+  /** One sweep back to the horizon, or to `sinceMs` (the recover command's range) when given. */
+  return async function sweep(range: { sinceMs?: number } = {}): Promise<SweepResult> {
     const now = Date.now();
-    const cutoff = now - config.RECONCILE_HORIZON_MS;
+    const cutoff = range.sinceMs ?? now - config.RECONCILE_HORIZON_MS;
     const log = deps.logger.child({ job: 'reconcile' });
     const seenOrders = new Set<string>();
     const result: SweepResult = { pages: 0, orders: 0, missed: 0 };

@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { enqueueOrder } from '../../src/cli/enqueue-order.js';
-import type { CliContext } from '../../src/cli/io.js';
 import { UsageError } from '../../src/cli/io.js';
 import { createMockMori } from '../../src/cli/mock-mori.js';
 import { registerWebhook } from '../../src/cli/register-webhook.js';
@@ -18,6 +17,7 @@ import {
 } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
 import { testPrefix } from '../helpers/build-test-server.js';
+import { cliContext } from '../helpers/cli-context.js';
 import { eventually } from '../helpers/eventually.js';
 import { moriSign } from '../helpers/mori-signer.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
@@ -29,12 +29,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function context(args: string[], env: Record<string, string>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ctx: CliContext = { args, env, out: (l) => out.push(l), err: (l) => err.push(l) };
-  return { ctx, out, err };
-}
+const context = cliContext;
 
 async function queues(prefix: string) {
   const conn = createRedis(redisUrl, 'plain');

@@ -9,6 +9,7 @@ import { createQueueMetricsCollector } from './queue-metrics.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } from './redis.js';
 import { createSinks } from './sinks/create-sinks.js';
+import { archiveDepsFor } from './worker/archive-deps-for.js';
 import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
 import { startWorkers } from './worker/start-workers.js';
 
@@ -103,7 +104,11 @@ async function startRoles(
     const connection = connect('worker', 'worker');
     const plain = connect('plain', 'plain');
     const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: token }, metrics, logger);
-    const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
+    const sinks = createSinks(config.sinks, {
+      redis: plain,
+      out: process.stdout,
+      archive: archiveDepsFor(mori, metrics),
+    });
     const workers = startWorkers({
       config,
       connection,

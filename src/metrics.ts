@@ -100,6 +100,17 @@ export function createMetrics() {
       labelNames: ['queue'] as const,
       registers: [registry],
     }),
+    archiveBytes: new Counter({
+      name: 'mori_archive_bytes_total',
+      help: 'Bytes of MORI output files stored by archive sinks',
+      registers: [registry],
+    }),
+    archiveExpiring: new Counter({
+      name: 'mori_archive_expiring_total',
+      help: "Archive deliveries that failed within 24 h of the order's expiresAt, when MORI deletes its files: fix the sink before they are gone",
+      labelNames: ['sink'] as const,
+      registers: [registry],
+    }),
     reconcileSweeps: new Counter({
       name: 'mori_reconcile_sweeps_total',
       help: "Reconciler sweeps of MORI's order list, by outcome (success, failed)",

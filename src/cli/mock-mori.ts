@@ -74,6 +74,10 @@ export interface MockMoriOptions {
   webhooks?: Webhook[];
   /** MORI's retry schedule after a failed delivery. @defaultValue [1000, 2000, 4000] */
   retryDelaysMs?: number[];
+  /** Size of each output file served through the download links. @defaultValue 65536 */
+  fileBytes?: number;
+  /** How many file downloads to cut off halfway, to play a network that breaks. @defaultValue 0 */
+  cutDownloads?: number;
   log?: (line: string) => void;
 }
 
@@ -81,8 +85,8 @@ export interface MockMori {
   server: Server;
   /** An order that finishes after `finishAfterMs` and is announced to every registered webhook. */
   createOrder(type?: OrderType, outcome?: SampleOutcome): Record<string, unknown>;
-  /** Every /api/ request served, and how many of them were answered 429. */
-  stats: { requests: number; rateLimited: number };
+  /** Every /api/ request served, how many were answered 429, and file downloads started. */
+  stats: { requests: number; rateLimited: number; downloads: number };
   close(): Promise<void>;
 }
 
@@ -265,7 +269,25 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     return render(sim);
   };
 
-  const stats = { requests: 0, rateLimited: 0 };
+  const stats = { requests: 0, rateLimited: 0, downloads: 0 };
+  let cutsLeft = opts.cutDownloads ?? 0;
+  const fileBytes = opts.fileBytes ?? 64 * 1024;
+
+  /** An output file's bytes: the same for the same file id, so a test can check the archive's hash. */
+  function serveFile(res: ServerResponse, fileId: string): void {
+    stats.downloads += 1;
+    const line = Buffer.from(`${fileId} `.repeat(64).slice(0, 64));
+    const body = Buffer.alloc(fileBytes);
+    for (let i = 0; i < fileBytes; i += line.length) line.copy(body, i);
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(fileBytes) });
+    if (cutsLeft > 0) {
+      cutsLeft -= 1;
+      log(`GET file ${fileId}: cut off halfway`);
+      res.write(body.subarray(0, fileBytes / 2), () => res.destroy());
+      return;
+    }
+    res.end(body);
+  }
   const recent: number[] = [];
   /** MORI's answer over the plan's limit: 429 RATE_LIMIT_EXCEEDED, no Retry-After (docs/mori-api.md). */
   function overLimit(): boolean {
@@ -312,6 +334,35 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
               currentPage: page,
               itemsPerPage: limit,
             },
+          },
+        });
+      }
+      const fileMatch = /^\/files\/(\d+)\/(\d+)$/.exec(url.pathname);
+      if (req.method === 'GET' && fileMatch) {
+        if (!url.searchParams.get('X-Amz-Signature')) return moriError(res, 403, 'AccessDenied', 'not a presigned URL');
+        return serveFile(res, fileMatch[2]!);
+      }
+      const downloadMatch = /^\/api\/v3\/orders\/(\d+)\/download$/.exec(url.pathname);
+      if (req.method === 'GET' && downloadMatch) {
+        // The order of MORI's checks (docs/mori-api.md, "Reading orders").
+        const id = downloadMatch[1]!;
+        if (!orders.has(id)) return moriError(res, 404, 'ORDER_NOT_FOUND', 'Order not found');
+        const sim = track(id);
+        if (sim.type !== 'antiAi' && sim.type !== 'watermarkEmbed')
+          return moriError(res, 400, 'ORDER_TYPE_CANT_DOWNLOAD', 'No files');
+        if (sim.status !== 'complete') return moriError(res, 400, 'ORDER_NOT_COMPLETED', 'Not completed');
+        const base = `http://${req.headers.host ?? '127.0.0.1'}`;
+        const result = render(sim).result as { outputFiles: { fileId: string }[] };
+        const sign = () => `X-Amz-Expires=3600&X-Amz-Signature=${randomBytes(8).toString('hex')}`;
+        log(`GET ${url.pathname}: ${result.outputFiles.length} file(s)`);
+        return json(res, 200, {
+          data: {
+            archiveUrl: `${base}/files/${id}/0?${sign()}`,
+            files: result.outputFiles.map((f) => ({
+              fileId: f.fileId,
+              downloadUrl: `${base}/files/${id}/${f.fileId}?${sign()}`,
+            })),
+            expiresInSeconds: 3600,
           },
         });
       }

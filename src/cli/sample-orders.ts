@@ -43,6 +43,8 @@ function presigned(base: string, orderId: string, name: string): string {
  * detection's probability (0.98 / 0.02).
  */
 export interface SampleOutcome {
+  /** Output files of an antiAi or watermarkEmbed order. @defaultValue 1 */
+  files?: number;
   failed?: boolean;
   detected?: boolean;
   probability?: number;
@@ -58,17 +60,24 @@ export function outcomeForFileName(fileName: string): SampleOutcome {
   return {};
 }
 
+function outputFiles(
+  orderId: string,
+  outcome: SampleOutcome,
+): { fileId: string; fileName: string; inputFileId: string }[] {
+  return Array.from({ length: outcome.files ?? 1 }, (_, i) => ({
+    fileId: `${orderId}${i + 1}`,
+    fileName: i === 0 ? 'image.png' : `image-${i + 1}.png`,
+    inputFileId: `${orderId}0`,
+  }));
+}
+
 /** v3's per-type `result` (docs/mori-api.md, "Reading orders"). */
 function v3Result(type: OrderType, orderId: string, fileBase: string, outcome: SampleOutcome): Record<string, unknown> {
   switch (type) {
     case 'antiAi':
-      return { outputFiles: [{ fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0` }] };
+      return { outputFiles: outputFiles(orderId, outcome) };
     case 'watermarkEmbed':
-      return {
-        outputFiles: [
-          { fileId: `${orderId}1`, fileName: 'image.png', inputFileId: `${orderId}0`, watermarkText: '© MORI demo' },
-        ],
-      };
+      return { outputFiles: outputFiles(orderId, outcome).map((f) => ({ ...f, watermarkText: '© MORI demo' })) };
     case 'watermarkExtract': {
       const detected = outcome.detected ?? true;
       return {

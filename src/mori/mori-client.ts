@@ -4,9 +4,11 @@ import { parseRetryAfter } from '../outbound/backoff.js';
 import { describeRequestFailure, type RequestFailureKind } from '../outbound/describe-request-failure.js';
 import type { z } from 'zod';
 import {
+  downloadResponseSchema,
   moriErrorSchema,
   orderListResponseSchema,
   orderResponseSchema,
+  type DownloadLinks,
   type MoriOrder,
   type OrderListPage,
 } from './order-schema.js';
@@ -35,9 +37,10 @@ const QUOTA_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE
  * - `retry`: the previous look-up failed (network, 5xx, 429);
  * - `refresh`: a late delivery re-reads the order for presigned URLs that still work;
  * - `reconcile`: the reconciler reads MORI's order list to find orders whose webhooks were lost;
- * - `manage`: the command-line tool manages webhooks and asks MORI to resend failed events.
+ * - `manage`: the command-line tool manages webhooks and asks MORI to resend failed events;
+ * - `download`: the archive sink asks for fresh links to an order's files.
  */
-export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh' | 'reconcile' | 'manage';
+export type CallPurpose = 'lookup' | 'recheck' | 'retry' | 'refresh' | 'reconcile' | 'manage' | 'download';
 
 type MoriApiVersion = 'v2' | 'v3';
 
@@ -106,6 +109,8 @@ export interface MoriClient {
     what: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }>;
+  /** Fresh presigned links to a complete antiAi / watermarkEmbed order's files (they last at most an hour). */
+  getDownloadLinks(orderId: string): Promise<DownloadLinks>;
   /** One page of `GET /api/v2/orders` (most recent first; there is no v3 list). */
   listOrders(query: { page: number; limit: number; channel: string }, purpose: CallPurpose): Promise<OrderListPage>;
   close(): Promise<void>;
@@ -305,9 +310,26 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     return parsed.data.data;
   }
 
+  async function getDownloadLinks(orderId: string): Promise<DownloadLinks> {
+    if (!ORDER_ID_PATTERN.test(orderId)) {
+      throw new MoriApiError('client', 'refusing to ask for downloads of an order id outside the safe pattern');
+    }
+    const what = `download links of order ${orderId}`;
+    const path = `/api/v3/orders/${encodeURIComponent(orderId)}/download`;
+    const { status, json } = await call('GET', path, 'GET /api/v3/orders/{id}/download', 'download', what);
+    const parsed = downloadResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new MoriApiError('invalid-response', `MORI's ${what} are malformed: ${firstIssue(parsed.error)}`, {
+        status,
+      });
+    }
+    return parsed.data.data;
+  }
+
   return {
     apiVersion,
     getOrder,
+    getDownloadLinks,
     listOrders,
     request: (method, path, endpoint, what, body) => call(method, path, endpoint, 'manage', what, body),
     close: () => pool.close(),

@@ -46,3 +46,17 @@ export const orderListResponseSchema = z.object({
 
 export type OrderListPage = z.output<typeof orderListResponseSchema>['data'];
 export type OrderListRow = OrderListPage['orders'][number];
+
+/** `GET /api/v3/orders/{id}/download` (docs/mori-api.md, "Reading orders"): presigned, at most an hour. */
+export const downloadResponseSchema = z.object({
+  data: z.looseObject({
+    files: z.array(
+      z.looseObject({
+        fileId: z.union([z.string(), z.number()]).transform(String),
+        downloadUrl: z.url({ protocol: /^https?$/ }),
+      }),
+    ),
+  }),
+});
+
+export type DownloadLinks = z.output<typeof downloadResponseSchema>['data'];

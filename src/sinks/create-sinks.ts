@@ -1,4 +1,5 @@
 import type { Redis } from '../redis.js';
+import { createArchiveSink, type ArchiveSinkDeps } from './archive-sink.js';
 import { createFileSink } from './file-sink.js';
 import { createHttpSink } from './http-sink.js';
 import { createRedisStreamSink } from './redis-stream-sink.js';
@@ -9,7 +10,7 @@ import { createStdoutSink } from './stdout-sink.js';
 /** One sink per validated definition; adding a sink type touches this switch and the config union. */
 export function createSinks(
   configs: readonly SinkConfig[],
-  deps: { redis: Redis; out: NodeJS.WritableStream },
+  deps: { redis: Redis; out: NodeJS.WritableStream; archive: ArchiveSinkDeps },
 ): Sink[] {
   return configs.map((config): Sink => {
     switch (config.type) {
@@ -21,6 +22,8 @@ export function createSinks(
         return createRedisStreamSink(config, deps);
       case 'stdout':
         return createStdoutSink(config, deps);
+      case 'archive':
+        return createArchiveSink(config, deps.archive);
       default: {
         const unknown: never = config;
         throw new Error(`unknown sink type ${JSON.stringify(unknown)}`);

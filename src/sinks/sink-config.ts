@@ -80,9 +80,28 @@ const redisStreamSink = z
   })
   .strict();
 
+const archiveSink = z
+  .object({
+    type: z.literal('archive'),
+    name,
+    filter: filterSchema.optional(),
+    dir: z.string().min(1),
+    /** Files downloaded at once per delivery. */
+    concurrency: z.number().int().min(1).max(16).default(4),
+    /** Per download: headers and each pause in the body (a large file may take longer in all). */
+    timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
+  })
+  .strict();
+
 const stdoutSink = z.object({ type: z.literal('stdout'), name, filter: filterSchema.optional() }).strict();
 
-export const sinkConfigSchema = z.discriminatedUnion('type', [httpSink, fileSink, redisStreamSink, stdoutSink]);
+export const sinkConfigSchema = z.discriminatedUnion('type', [
+  httpSink,
+  fileSink,
+  redisStreamSink,
+  stdoutSink,
+  archiveSink,
+]);
 export type SinkConfig = z.output<typeof sinkConfigSchema>;
 export type SinkFilter = z.output<typeof filterSchema>;
 

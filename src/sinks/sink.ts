@@ -23,7 +23,7 @@ export type EventSource = 'webhook' | 'manual' | 'reconcile';
 /** A destination. `deliver` resolves once the sink has the envelope, and rejects otherwise. */
 export interface Sink {
   readonly name: string;
-  readonly type: 'http' | 'file' | 'redis-stream' | 'stdout';
+  readonly type: 'http' | 'file' | 'redis-stream' | 'stdout' | 'archive';
   deliver(envelope: DeliveryEnvelope): Promise<void>;
   close(): Promise<void>;
 }

@@ -19,6 +19,9 @@ export interface DeliverDeps {
   logger: Logger;
 }
 
+/** An archive failing this close to `expiresAt` may never complete: MORI deletes the files then. */
+const EXPIRY_WARNING_MS = 24 * 3600 * 1000;
+
 export type DeliverResult = { outcome: 'delivered' } | { outcome: 'skipped'; reason: 'delivered' | 'stale' };
 
 /**
@@ -56,6 +59,17 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       log.warn({ err: (err as Error).message }, 'could not refresh the order snapshot; sending it as it is');
     }
     return order;
+  }
+
+  function warnIfExpiring(sink: Sink, order: Record<string, unknown>, log: Logger): void {
+    if (sink.type !== 'archive' || typeof order.expiresAt !== 'string') return;
+    const left = Date.parse(order.expiresAt) - Date.now();
+    if (!(left < EXPIRY_WARNING_MS)) return;
+    metrics.archiveExpiring.inc({ sink: sink.name });
+    log.error(
+      { expiresAt: order.expiresAt },
+      'the archive of this order is still incomplete and MORI deletes its files within a day',
+    );
   }
 
   return async function deliver(job: Job<DeliveryJobData>): Promise<DeliverResult> {
@@ -105,6 +119,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       }
       if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
       log.warn({ err: message }, 'delivery failed; will retry with backoff');
+      warnIfExpiring(sink, order, log);
       throw err;
     }
     stop();

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { archiveDepsFor } from '../../src/worker/archive-deps-for.js';
 import { createWorkerMoriClient } from '../../src/worker/create-worker-mori-client.js';
 import { closeRedis, createRedis } from '../../src/redis.js';
 import { createSinks } from '../../src/sinks/create-sinks.js';
@@ -42,7 +43,11 @@ export async function startTestWorker(env: Record<string, string>): Promise<Test
     metrics,
     createLogger('silent'),
   );
-  const sinks = createSinks(config.sinks, { redis: plain, out: process.stdout });
+  const sinks = createSinks(config.sinks, {
+    redis: plain,
+    out: process.stdout,
+    archive: archiveDepsFor(mori, metrics),
+  });
   const workers = startWorkers({
     config,
     connection,

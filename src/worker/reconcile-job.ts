@@ -11,6 +11,13 @@ import { isFinal, normalizeStatus } from '../orders/order-status.js';
 import { FETCH_ORDER_JOB, type EventJobData } from '../queues.js';
 import { deliveryIdFor, envelopeType } from './envelope.js';
 
+/**
+ * How much further back than the horizon a sweep reads, for orders created earlier that finished
+ * within it (a watermark order waiting for MORI's manual recovery, `processingDelayed`): the list
+ * has no time filter, so this is read by `createdAt` and kept by `updatedAt`.
+ */
+const LATE_FINISH_MARGIN_MS = 6 * 3600 * 1000;
+
 /** MORI's largest page (docs/mori-api.md, "Reading orders"). */
 const PAGE_SIZE = 100;
 /** A runaway guard: 24 h of a busy Enterprise account is far fewer pages than this. */
@@ -100,9 +107,14 @@ export function createReconcileProcessor(deps: ReconcileDeps) {
         metrics.reconcilePages.inc();
         const fresh = orders.filter((o) => !seenOrders.has(o.orderId) && (seenOrders.add(o.orderId), true));
         result.orders += fresh.length;
-        const inHorizon = fresh.filter((o) => Date.parse(o.createdAt) >= cutoff && isFinal(o.status));
+        // An order belongs to the sweep when it was created or last changed within the horizon.
+        const inHorizon = fresh.filter(
+          (o) => isFinal(o.status) && (Date.parse(o.createdAt) >= cutoff || Date.parse(o.updatedAt) >= cutoff),
+        );
         result.missed += await queueMissing(inHorizon, now, log);
-        const pastHorizon = orders.length > 0 && orders.every((o) => Date.parse(o.createdAt) < cutoff);
+        // Stop on a page created wholly before the horizon less the margin for orders that finish late.
+        const pastHorizon =
+          orders.length > 0 && orders.every((o) => Date.parse(o.createdAt) < cutoff - LATE_FINISH_MARGIN_MS);
         if (pastHorizon || orders.length < PAGE_SIZE || page >= pageInfo.totalPages) break;
       }
     } catch (err) {

@@ -38,9 +38,7 @@ const fraction = z
 const bool = z
   .string()
   .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+  .pipe(z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }));
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })

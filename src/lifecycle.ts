@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { TIMED_OUT, withinDeadline } from './within-deadline.js';
 
 export interface Closer {
   name: string;
@@ -19,23 +20,14 @@ export async function closeAll(closers: readonly Closer[], deadlineMs: number, l
       clean = false;
       continue;
     }
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await Promise.race([
-        closer.close().then(() => 'closed' as const),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), left);
-        }),
-      ]);
-      if (outcome === 'timeout') {
+      if ((await withinDeadline(closer.close(), left)) === TIMED_OUT) {
         logger.error({ closer: closer.name }, 'closing timed out');
         clean = false;
       }
     } catch (err) {
       logger.error({ err, closer: closer.name }, 'closing failed');
       clean = false;
-    } finally {
-      clearTimeout(timer);
     }
   }
   return clean;

@@ -61,7 +61,11 @@ export async function closeRedis(client: Redis): Promise<void> {
 
 export type { Redis };
 
-/** Resolves once the client is connected, or rejects after `timeoutMs` (it keeps reconnecting). */
+/**
+ * Resolves once the client is connected, or rejects after `timeoutMs` (it keeps reconnecting).
+ * Not `events.once(client, 'ready', { signal })`: that rejects on the first 'error', and ioredis
+ * emits one for every failed reconnect, so a Redis still starting would fail the wait at once.
+ */
 export function waitUntilReady(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { TIMED_OUT, withinDeadline } from '../within-deadline.js';
 import { AppError } from '../errors.js';
 import { FETCH_ORDER_JOB, newEventJobId, type EventJobData } from '../queues.js';
 import type { MoriEvent } from './normalize-event.js';
@@ -41,26 +42,16 @@ export async function enqueueEvent(
     receivedAt: opts.receivedAt.toISOString(),
     generation: event.generation,
   };
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AppError('QUEUE_UNAVAILABLE', `the queue did not answer within ${opts.deadlineMs} ms`)),
+  let job: Awaited<ReturnType<typeof queue.add>> | typeof TIMED_OUT;
+  try {
+    job = await withinDeadline(
+      queue.add(FETCH_ORDER_JOB, data, { jobId, deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs } }),
       opts.deadlineMs,
     );
-  });
-  try {
-    const add = queue.add(FETCH_ORDER_JOB, data, {
-      jobId,
-      deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs },
-    });
-    // A late rejection after the deadline has already answered must not become an unhandled rejection.
-    add.catch(() => undefined);
-    const job = await Promise.race([add, deadline]);
-    return job.id === jobId ? 'accepted' : 'duplicate';
   } catch (err) {
-    if (err instanceof AppError) throw err;
     throw new AppError('QUEUE_UNAVAILABLE', 'the queue is unavailable', { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
+  if (job === TIMED_OUT)
+    throw new AppError('QUEUE_UNAVAILABLE', `the queue did not answer within ${opts.deadlineMs} ms`);
+  return job.id === jobId ? 'accepted' : 'duplicate';
 }

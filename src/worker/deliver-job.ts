@@ -7,6 +7,7 @@ import type { DeliveryJobData } from '../queues.js';
 import type { Sink } from '../sinks/sink.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { buildEnvelope } from './envelope.js';
+import { spendRetryBudget } from './retry-policy.js';
 
 export interface DeliverDeps {
   config: Pick<Config, 'SINK_RETRY_BUDGET_MS' | 'ORDER_REFRESH_AFTER_MS'>;
@@ -110,13 +111,12 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     } catch (err) {
       stop();
       metrics.deliveries.inc({ sink: sinkName, outcome: 'failed' });
-      const failingSince = job.data.failingSince ?? Date.now();
       const message = err instanceof Error ? err.message : String(err);
-      if (Date.now() - failingSince > deps.config.SINK_RETRY_BUDGET_MS) {
-        throw new UnrecoverableError(
-          `gave up after sink "${sinkName}" failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${message}`,
-        );
-      }
+      const failingSince = spendRetryBudget(
+        job.data.failingSince,
+        deps.config.SINK_RETRY_BUDGET_MS,
+        (s) => `gave up after sink "${sinkName}" failed for ${s} s: ${message}`,
+      );
       if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince });
       log.warn({ err: message }, 'delivery failed; will retry with backoff');
       warnIfExpiring(sink, order, log);

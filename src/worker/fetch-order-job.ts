@@ -13,6 +13,7 @@ import { matchesFilter } from '../sinks/sink-filter.js';
 import type { SinkConfig } from '../sinks/sink-config.js';
 import type { EventSource } from '../sinks/sink.js';
 import { deliveryIdFor } from './envelope.js';
+import { spendRetryBudget } from './retry-policy.js';
 
 export interface FetchOrderDeps {
   config: Pick<
@@ -101,12 +102,11 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
       return holdEveryWorker(job, err.retryAfterMs ?? Math.ceil(config.MORI_RATE_LIMIT_WINDOW_MS / 6));
     }
 
-    const failingSince = job.data.failingSince ?? Date.now();
-    if (Date.now() - failingSince > config.MORI_RETRY_BUDGET_MS) {
-      throw new UnrecoverableError(
-        `gave up after MORI look-ups failed for ${Math.round((Date.now() - failingSince) / 1000)} s: ${err.message}`,
-      );
-    }
+    const failingSince = spendRetryBudget(
+      job.data.failingSince,
+      config.MORI_RETRY_BUDGET_MS,
+      (s) => `gave up after MORI look-ups failed for ${s} s: ${err.message}`,
+    );
     await job.updateData({ ...job.data, failingSince, moriCalls: (job.data.moriCalls ?? 0) + 1 });
 
     if (err.kind === 'auth') {
@@ -133,13 +133,12 @@ export function createFetchOrderProcessor(deps: FetchOrderDeps) {
     }
 
     if (!isFinal(order.status)) {
-      const pendingSince = job.data.pendingSince ?? Date.now();
       const checks = (job.data.pendingChecks ?? 0) + 1;
-      if (Date.now() - pendingSince > config.ORDER_PENDING_BUDGET_MS) {
-        throw new UnrecoverableError(
-          `order ${orderId} was still ${order.status} after ${Math.round((Date.now() - pendingSince) / 1000)} s`,
-        );
-      }
+      const pendingSince = spendRetryBudget(
+        job.data.pendingSince,
+        config.ORDER_PENDING_BUDGET_MS,
+        (s) => `order ${orderId} was still ${order.status} after ${s} s`,
+      );
       const { failingSince: _cleared, ...rest } = job.data;
       await job.updateData({ ...rest, pendingSince, pendingChecks: checks, moriCalls: (job.data.moriCalls ?? 0) + 1 });
       // At least the base delay, so a busy order is never polled in a tight loop.

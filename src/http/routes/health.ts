@@ -1,25 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { Redis } from '../../redis.js';
+import { withinDeadline } from '../../within-deadline.js';
 import { errorBody, ok } from '../reply.js';
 
 /** A readiness probe must answer before the load balancer's own timeout (typically 1–2 s). */
 const READY_DEADLINE_MS = 1000;
 
 async function pingWithin(redis: Redis, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    const ping = redis.ping().then(
-      (r) => r === 'PONG',
-      () => false,
-    );
-    return await Promise.race([ping, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = await withinDeadline(
+    redis.ping().catch(() => 'failed'),
+    ms,
+  );
+  return answer === 'PONG';
 }
 
 /** GET /healthz: the process lives. GET /readyz: Redis answers, so webhooks can be queued. */

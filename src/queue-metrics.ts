@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Metrics } from './metrics.js';
-
-const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+import { QUEUE_STATES as STATES } from './queues.js';
 
 /**
  * Refreshes the queue gauges from Redis at scrape time, so any replica (api or worker) reports the

@@ -16,6 +16,8 @@ export const FETCH_ORDER_JOB = 'fetch-order';
 export const RECONCILE_QUEUE = 'mori-reconcile';
 export const RECONCILE_JOB = 'sweep';
 export const DELIVER_JOB = 'deliver';
+/** The job states the gauges and `status` report; `failed` is where dead letters wait. */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
 /** What a fetch job carries: ids and times only. Presigned URLs from the body never enter Redis. */
 export interface EventJobData {

@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { Queue } from 'bullmq';
 import { parseEnv } from '../config.js';
+import { QUEUE_STATES as STATES } from '../queues.js';
 import type { CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
 export const STATUS_HELP = `status [--json]
-  Job counts per queue (waiting, active, delayed, failed = dead letters, completed), the age of the
+  Job counts per queue (waiting, prioritized, active, delayed, failed = dead letters, completed), the age of the
   oldest waiting job, and dead-lettered deliveries per sink.`;
-
-const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
 async function queueStatus(queue: Queue): Promise<Record<(typeof STATES)[number] | 'oldestWaitingSeconds', number>> {
   const [counts, oldest] = await Promise.all([queue.getJobCounts(...STATES), queue.getJobs(['waiting'], 0, 0, true)]);

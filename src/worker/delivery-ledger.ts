@@ -38,6 +38,10 @@ export interface DeliveryLedger {
  * retries and workers. Keys share the queues' `{hash tag}` prefix, so the script is Cluster-safe.
  */
 export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedger {
+  // Sent by SHA (EVALSHA) after the first call, not re-sent as a whole script on every delivery.
+  if (!('moriMarkDelivered' in redis))
+    redis.defineCommand('moriMarkDelivered', { numberOfKeys: 2, lua: MARK_DELIVERED });
+  const scripts = redis as Redis & { moriMarkDelivered(...args: (string | number)[]): Promise<number> };
   return {
     async check(sink, deliveryId, orderId, updatedAtMs) {
       const [delivered, newest] = await redis.mget(
@@ -49,9 +53,7 @@ export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedg
       return 'new';
     },
     async markDelivered(sink, deliveryId, orderId, updatedAtMs) {
-      await redis.eval(
-        MARK_DELIVERED,
-        2,
+      await scripts.moriMarkDelivered(
         deliveredKey(prefix, sink, deliveryId),
         newestDeliveredKey(prefix, sink, orderId),
         updatedAtMs,

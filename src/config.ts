@@ -258,29 +258,46 @@ function deepFreeze<T>(value: T): T {
  * tool, which needs Redis or the secret but never both roles' requirements.
  */
 export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const { env, problems } = parseVariables(source);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return env;
+}
+
+/**
+ * The variables, each problem named; the variables that had one are read as unset, so the checks
+ * that depend on the others (sinks, ROLE's requirements) still run and report too.
+ */
+function parseVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string[]; invalid: Set<string> } {
   // Empty strings count as unset, as .env files and compose interpolation produce them.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => formatIssue('', i)));
-  }
-  return parsed.data;
+  if (parsed.success) return { env: parsed.data, problems: [], invalid: new Set() };
+  const invalid = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+  const rest = envSchema.parse(Object.fromEntries(Object.entries(env).filter(([k]) => !invalid.has(k))));
+  return { env: rest, problems: parsed.error.issues.map((i) => formatIssue('', i)), invalid };
 }
 
 /** Parses the environment once; throws one ConfigError listing every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv): Config {
-  const e = parseEnv(source);
-  const problems: string[] = [];
-  const sinks = readSinks(e, problems);
+  const { env: e, problems, invalid } = parseVariables(source);
+  const sinks = invalid.has('SINKS') || invalid.has('SINKS_FILE') ? [] : readSinks(e, problems);
+  // With ROLE itself invalid, which requirements apply is unknown: only ROLE's problem is named.
   const runsApi = e.ROLE !== 'worker';
   const runsWorker = e.ROLE !== 'api';
+  const roleKnown = !invalid.has('ROLE');
 
-  if (runsApi && (e.MORI_WEBHOOK_SECRET ?? []).length === 0 && !e.MORI_WEBHOOK_ALLOW_UNSIGNED) {
+  if (
+    roleKnown &&
+    runsApi &&
+    !invalid.has('MORI_WEBHOOK_SECRET') &&
+    (e.MORI_WEBHOOK_SECRET ?? []).length === 0 &&
+    !e.MORI_WEBHOOK_ALLOW_UNSIGNED
+  ) {
     problems.push(
       'MORI_WEBHOOK_SECRET: required where the receiver runs (ROLE=all|api); set MORI_WEBHOOK_ALLOW_UNSIGNED=true only for local testing',
     );
   }
-  if (runsWorker && e.MORI_API_TOKEN === undefined) {
+  if (roleKnown && runsWorker && !invalid.has('MORI_API_TOKEN') && e.MORI_API_TOKEN === undefined) {
     problems.push('MORI_API_TOKEN: required where a worker runs (ROLE=all|worker)');
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
 import { rateLimitPluginOptions } from './rate-limit.js';
-import { installErrorHandling } from './reply.js';
+import { frameworkErrorHandler, installErrorHandling } from './reply.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -47,6 +47,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Bounded so a slow client cannot hold a socket past MORI's own 5 s budget for long.
     requestTimeout: 10_000,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   });
 
   installErrorHandling(app);

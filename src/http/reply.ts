@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 
 /** MORI's own envelope (docs/interface.md): success bodies carry `data`, failures `code` and `errors`. */
@@ -34,6 +34,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
 
 function toAppError(err: FastifyError | Error): AppError {
@@ -42,8 +44,21 @@ function toAppError(err: FastifyError | Error): AppError {
   if (code === 'BODY_TOO_LARGE') return new AppError(code, 'the body is larger than the limit', { cause: err });
   if (code === 'UNSUPPORTED_MEDIA_TYPE')
     return new AppError(code, 'Content-Type must be application/json', { cause: err });
+  if (code === 'BAD_REQUEST') return new AppError(code, 'the URL is malformed (a bad %-escape)', { cause: err });
   if (code) return new AppError(code, err.message, { cause: err });
+  // Any other error Fastify itself marks as the client's stays a 400, never a 500.
+  const status = (err as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError('BAD_REQUEST', 'the request is malformed', { cause: err });
+  }
   return new AppError('INTERNAL_ERROR', 'internal error', { cause: err });
+}
+
+/** For Fastify's `frameworkErrors`: errors raised before routing (a malformed URL) get the envelope too. */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(err);
+  request.rejection = appError;
+  void reply.code(appError.statusCode).send(errorBody(appError));
 }
 
 /** One error handler for the whole server: every refusal leaves in MORI's envelope with a stable code. */

@@ -49,7 +49,10 @@ const httpSink = z
     type: z.literal('http'),
     name,
     filter: filterSchema.optional(),
-    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((u) => {
+      const parsed = new URL(u);
+      return parsed.username === '' && parsed.password === '';
+    }, 'credentials in the URL are never sent (undici drops them); put them in headers, e.g. {"authorization": "Basic <base64 of user:password>"}'),
     secret: standardWebhooksSecret.optional(),
     headers: z
       .record(headerName, z.string().max(4096))

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { MAX_JSON_DEPTH, scanJson } from '../../webhook/scan-json.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
@@ -77,12 +78,17 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     } else if (result.reason === 'mismatch') {
       // MORI signs JSON.stringify(payload). A proxy that re-indents the body breaks the raw check;
       // one second attempt over the compact form keeps events flowing, and the `compact` counter
-      // makes the rewriting visible instead of silently tolerated.
-      const parsed = parseJson(raw);
-      state.parsed = parsed;
-      if ('value' in parsed) {
-        const compact = Buffer.from(JSON.stringify(parsed.value), 'utf8');
-        if (!compact.equals(raw)) result = verifySignature(compact, request.headers, secrets);
+      // makes the rewriting visible instead of silently tolerated. Only a body with whitespace
+      // between tokens can have been re-indented, and only a shallow one is parsed: a forged
+      // compact body costs one HMAC, and a 10,000-deep one never reaches JSON.stringify.
+      const shape = scanJson(raw);
+      if (shape.spaced && shape.depth <= MAX_JSON_DEPTH) {
+        const parsed = parseJson(raw);
+        state.parsed = parsed;
+        if ('value' in parsed) {
+          const compact = Buffer.from(JSON.stringify(parsed.value), 'utf8');
+          if (!compact.equals(raw)) result = verifySignature(compact, request.headers, secrets);
+        }
       }
       metrics.signatureChecks.inc({ result: result.ok ? 'compact' : 'mismatch' });
     } else {
@@ -100,6 +106,12 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
         throw new AppError('SIGNATURE_MISSING', 'X-MoriBiz-Signature (or legacy X-Mori-Signature) header is required');
       }
       throw new AppError('SIGNATURE_INVALID', 'the signature does not match the body for any configured secret');
+    }
+    if (!state.parsed && scanJson(raw).depth > MAX_JSON_DEPTH) {
+      throw new AppError(
+        'INVALID_PAYLOAD',
+        `the body nests deeper than ${MAX_JSON_DEPTH} levels; MORI's events nest three`,
+      );
     }
     const parsed = state.parsed ?? parseJson(raw);
     if ('error' in parsed) {

@@ -1,4 +1,4 @@
-import type { RateLimitOptions, RateLimitPluginOptions } from '@fastify/rate-limit';
+import type { CreateRateLimitOptions, RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
@@ -23,18 +23,17 @@ export function rateLimitPluginOptions(config: Config, redis: Redis): RateLimitP
 }
 
 /**
- * Route options for the webhook. MORI sends bursts and retries only three times, so throttling
- * it would lose events: requests with a valid signature are allow-listed and never touch the store
- * (no extra Redis round trip on the hot path). Everything else (unsigned, forged, garbage) counts
- * against a per-client-IP budget; behind a load balancer the client IP is right only with TRUST_PROXY.
- * The hook runs at preHandler, after the signature has been checked in preValidation.
+ * The webhook's budget for traffic without a valid signature, per client IP (behind a load
+ * balancer the IP is right only with TRUST_PROXY). MORI sends bursts and retries only a few times,
+ * so throttling it would lose events: a request with a valid signature never touches the store (no
+ * extra Redis round trip on the hot path). Everything else counts: unsigned, forged, and garbage
+ * refused before the signature could be checked (413, 415, malformed JSON).
  */
-export function rateLimitFor(config: Config, isTrusted: (request: FastifyRequest) => boolean): RateLimitOptions {
+export function unsignedLimitOptions(config: Config): CreateRateLimitOptions {
   return {
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    hook: 'preHandler',
-    keyGenerator: (request) => request.ip,
-    allowList: (request) => isTrusted(request),
+    keyGenerator: (request: FastifyRequest) => request.ip,
+    skipOnError: true,
   };
 }

@@ -9,8 +9,8 @@ import { enqueueEvent } from '../../webhook/enqueue-event.js';
 import { CURRENT_EVENT_TYPE, LEGACY_EVENT_TYPE } from '../../webhook/event-schema.js';
 import { normalizeEvent } from '../../webhook/normalize-event.js';
 import { verifySignature, type SignatureResult } from '../../webhook/verify-signature.js';
-import { rateLimitFor } from '../rate-limit.js';
-import { ok } from '../reply.js';
+import { unsignedLimitOptions } from '../rate-limit.js';
+import { errorBody, ok } from '../reply.js';
 
 export interface WebhookRouteDeps {
   config: Config;
@@ -157,10 +157,39 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     metrics.webhookDuration.observe({ outcome }, reply.elapsedTime / 1000);
   });
 
+  // The unsigned-traffic budget (src/http/rate-limit.ts). Three places, so that garbage counts
+  // too: a request without any signature header is turned away at once while its client is over
+  // the budget (no parsing, no HMAC); a request whose signature failed is counted after the check;
+  // and one refused before the check (413, 415, malformed) is counted as it leaves.
+  const unsignedLimit = app.createRateLimit(unsignedLimitOptions(config));
+  const overBudget = async (request: FastifyRequest, reply: FastifyReply, increment: boolean): Promise<boolean> => {
+    const verdict = await unsignedLimit(request, { increment });
+    // Counting this request, over means past the budget; only looking, it means the budget is spent.
+    if (verdict.isAllowed || !(increment ? verdict.isExceeded : verdict.remaining === 0)) return false;
+    const err = new AppError(
+      'RATE_LIMITED',
+      `too many requests without a valid signature; retry in ${verdict.ttlInSeconds} s`,
+    );
+    request.rejection = err;
+    await reply.code(err.statusCode).header('retry-after', String(verdict.ttlInSeconds)).send(errorBody(err));
+    return true;
+  };
+  const hasSignatureHeader = (request: FastifyRequest) =>
+    request.headers['x-moribiz-signature'] !== undefined || request.headers['x-mori-signature'] !== undefined;
+
   app.post(config.WEBHOOK_PATH, {
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    onRequest: async (request, reply) => {
+      if (verifying && !hasSignatureHeader(request)) await overBudget(request, reply, false);
+    },
     preValidation: verify,
-    config: { rateLimit: rateLimitFor(config, (request) => !verifying || request.webhook?.signature?.ok === true) },
+    preHandler: async (request, reply) => {
+      if (verifying && request.webhook?.signature?.ok !== true) await overBudget(request, reply, true);
+    },
+    onResponse: async (request, reply) => {
+      const refusedBeforeCheck = request.webhook === undefined && reply.statusCode >= 400 && reply.statusCode !== 429;
+      if (verifying && refusedBeforeCheck) await unsignedLimit(request);
+    },
     handler,
   });
 }

@@ -105,6 +105,8 @@ const envSchema = z.object({
   /** Deadline for the enqueue: MORI waits 5 s, so answer 503 well before that (docs/field-notes.md). */
   WEBHOOK_ENQUEUE_TIMEOUT_MS: int(100, 4500).default(3000),
   TRUST_PROXY: trustProxy.default(false),
+  /** Longest time a client may take to send a whole request; MORI sends its events at once (docs/interface.md). */
+  HTTP_REQUEST_TIMEOUT_MS: int(500, 120_000).default(10 * SECOND_MS),
   /** Requests without a valid signature, per client IP and window; signed MORI traffic is never limited. */
   RATE_LIMIT_MAX: int(1).default(60),
   RATE_LIMIT_WINDOW_MS: int(1000).default(MINUTE_MS),

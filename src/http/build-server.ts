@@ -44,8 +44,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // Only the webhook route takes bodies; every other route stays at 1 KiB.
     bodyLimit: 1024,
-    // Bounded so a slow client cannot hold a socket past MORI's own 5 s budget for long.
-    requestTimeout: 10_000,
+    // A whole request, body included, must arrive within HTTP_REQUEST_TIMEOUT_MS, and its headers
+    // within half that: a client trickling a byte a second cannot hold a socket. Node checks these
+    // deadlines only every `connectionsCheckingInterval` (30 s by default), which let a trickle live
+    // ~90 s; once a second keeps them close to what is configured.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.ceil(config.HTTP_REQUEST_TIMEOUT_MS / 2) },
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
   });

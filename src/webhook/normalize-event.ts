@@ -35,7 +35,7 @@ function invalid(error: z.ZodError): AppError {
  * as `ignored` (MORI adds types over time; they must not be retried). Throws INVALID_PAYLOAD,
  * naming the first offending field, for bodies that claim a family but break its rules.
  */
-export function normalizeEvent(body: unknown, raw: Buffer): NormalizedEvent {
+export function normalizeEvent(body: unknown): NormalizedEvent {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AppError('INVALID_PAYLOAD', '(body): must be a JSON object', { propertyName: '(body)' });
   }
@@ -58,7 +58,7 @@ export function normalizeEvent(body: unknown, raw: Buffer): NormalizedEvent {
     return {
       kind: 'event',
       event: {
-        eventId: e.eventId ?? deriveEventId(raw),
+        eventId: e.eventId ?? deriveEventId(body),
         eventIdDerived: e.eventId === undefined,
         eventType,
         orderId,

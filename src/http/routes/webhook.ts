@@ -117,7 +117,7 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     if ('error' in parsed) {
       throw new AppError('INVALID_JSON', `the body is not valid JSON: ${parsed.error}`);
     }
-    const normalized = normalizeEvent(parsed.value, raw);
+    const normalized = normalizeEvent(parsed.value);
     if (normalized.kind === 'ignored') {
       state.outcome = 'ignored';
       state.eventType = normalized.eventType;

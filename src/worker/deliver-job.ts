@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -10,7 +11,7 @@ import { buildEnvelope } from './envelope.js';
 import { spendRetryBudget } from './retry-policy.js';
 
 export interface DeliverDeps {
-  config: Pick<Config, 'SINK_RETRY_BUDGET_MS' | 'ORDER_REFRESH_AFTER_MS'>;
+  config: Pick<Config, 'SINK_RETRY_BUDGET_MS' | 'ORDER_REFRESH_AFTER_MS' | 'WORKER_LOCK_DURATION_MS'>;
   /** Whether the API key sees test orders (`sk_test_`), for the summary; undefined when unknown. */
   testMode?: boolean | undefined;
   mori: Pick<MoriClient, 'getOrder'>;
@@ -73,6 +74,28 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     );
   }
 
+  /**
+   * The sink has the envelope: failing the job now would deliver it again on retry. So when Redis
+   * is away (a restart, a failover), the mark is retried until it is written, for as long as the
+   * job's lock can last without renewal; past that another worker may take the job anyway.
+   */
+  async function holdUntilMarked(mark: () => Promise<void>, log: Logger): Promise<void> {
+    const until = Date.now() + deps.config.WORKER_LOCK_DURATION_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await mark();
+      } catch (err) {
+        if (Date.now() >= until) throw err;
+        if (attempt === 0)
+          log.warn(
+            { err: (err as Error).message },
+            'delivered, but the ledger cannot be written yet; holding the mark until Redis answers',
+          );
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
   return async function deliver(job: Job<DeliveryJobData>): Promise<DeliverResult> {
     const { sinkName, deliveryId, orderId } = job.data;
     const log = deps.logger.child({
@@ -123,7 +146,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       throw err;
     }
     stop();
-    await deps.ledger.markDelivered(sinkName, deliveryId, orderId, updatedAtMs);
+    await holdUntilMarked(() => deps.ledger.markDelivered(sinkName, deliveryId, orderId, updatedAtMs), log);
     metrics.deliveries.inc({ sink: sinkName, outcome: 'delivered' });
     log.info('delivered');
     return { outcome: 'delivered' };

@@ -83,7 +83,7 @@ function redisServerOnPath(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-async function startRedisServerProcess(): Promise<TestRedis | undefined> {
+async function startRedisServerProcess(persistent = false): Promise<TestRedis | undefined> {
   if (!redisServerOnPath()) return undefined;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mori-test-redis-'));
@@ -101,10 +101,10 @@ async function startRedisServerProcess(): Promise<TestRedis | undefined> {
         dir,
         '--save',
         '',
-        '--appendonly',
-        'no',
         '--maxmemory-policy',
         'noeviction',
+        // Persistent: every write reaches the AOF before it is answered, so a SIGKILL loses nothing.
+        ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ],
       { stdio: 'ignore' },
     );
@@ -132,9 +132,13 @@ async function startRedisServerProcess(): Promise<TestRedis | undefined> {
   };
 }
 
-/** A Redis of our own: testcontainers when a Docker engine answers, else redis-server on PATH. */
-export async function startTestRedis(): Promise<TestRedis> {
-  const redis = (await startWithTestcontainers()) ?? (await startRedisServerProcess());
+/**
+ * A Redis of our own: testcontainers when a Docker engine answers, else redis-server on PATH.
+ * `persistent` keeps the data across stop/start (a redis-server with AOF on every write).
+ */
+export async function startTestRedis({ persistent = false } = {}): Promise<TestRedis> {
+  const redis =
+    (persistent ? undefined : await startWithTestcontainers()) ?? (await startRedisServerProcess(persistent));
   if (!redis) throw new Error(HOW_TO_GET_REDIS);
   return redis;
 }

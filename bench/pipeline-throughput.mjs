@@ -115,7 +115,7 @@ const common = {
   MORI_API_TOKEN: 'bench',
   MORI_WEBHOOK_SECRET: SECRET,
   SINKS: JSON.stringify([{ type: 'file', name: 'archive', path: file }]),
-  MORI_RATE_LIMIT_PER_MINUTE: '6000000',
+  MORI_RATE_LIMIT_PER_MINUTE: '1000000',
   MORI_BUDGET_SHARE: '1',
   WORKER_CONCURRENCY,
 };

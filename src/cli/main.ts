@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { ConfigError } from '../config.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
@@ -10,7 +12,8 @@ import { SEND_TEST_EVENT_HELP, sendTestEvent } from './send-test-event.js';
 import { STATUS_HELP, status } from './status.js';
 import { WEBHOOKS_HELP, webhooks } from './webhooks.js';
 
-const HELP = `mori-webhook <command> [options]   (reads the same environment as the service)
+const HELP = `mori-webhook <command> [options]   (reads the same environment as the service, and .env)
+  mori-webhook <command> --help   one command's help;   mori-webhook --version
 
 ${SEND_TEST_EVENT_HELP}
 
@@ -31,42 +34,83 @@ ${STATUS_HELP}`;
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
+// `status | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
-const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
-  'send-test-event': sendTestEvent,
-  'mock-mori': (ctx) => mockMori(ctx, stop.signal),
-  replay,
-  'enqueue-order': enqueueOrder,
-  'register-webhook': registerWebhook,
-  webhooks,
-  recover,
-  status,
+const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help: string }> = {
+  'send-test-event': { run: sendTestEvent, help: SEND_TEST_EVENT_HELP },
+  'mock-mori': { run: (ctx) => mockMori(ctx, stop.signal), help: MOCK_MORI_HELP },
+  replay: { run: replay, help: REPLAY_HELP },
+  'enqueue-order': { run: enqueueOrder, help: ENQUEUE_ORDER_HELP },
+  'register-webhook': { run: registerWebhook, help: REGISTER_WEBHOOK_HELP },
+  webhooks: { run: webhooks, help: WEBHOOKS_HELP },
+  recover: { run: recover, help: RECOVER_HELP },
+  status: { run: status, help: STATUS_HELP },
 };
+
+/** This package's version: the nearest package.json above this file that is ours. */
+function version(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    const file = new URL('package.json', dir);
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'mori-webhook-receiver' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The same environment as the service: a `.env` in the working directory fills in what the
+ * environment does not set (as `npm start` reads it with --env-file-if-exists).
+ */
+function environment(): NodeJS.ProcessEnv {
+  if (!existsSync('.env')) return process.env;
+  return { ...parseEnv(readFileSync('.env', 'utf8')), ...process.env };
+}
+
+/** The message, and what caused it: `fetch failed` alone says nothing of the address or the reason. */
+function describe(e: unknown): string {
+  const parts: string[] = [];
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 4; cur = cur.cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    parts.push(typeof code === 'string' && !cur.message.includes(code) ? `${cur.message} (${code})` : cur.message);
+  }
+  return parts.length > 0 ? parts.join(': ') : String(e);
+}
 
 const [name, ...args] = process.argv.slice(2);
-const command = name ? COMMANDS[name] : undefined;
-if (!command) {
-  process.stdout.write(`${HELP}\n`);
-  process.exit(name === undefined || name === 'help' || name === '--help' ? 0 : 2);
+if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  const topic = name === 'help' ? args[0] : undefined;
+  out(topic && COMMANDS[topic] ? COMMANDS[topic].help : HELP);
+  process.exit(0);
 }
-const ctx: CliContext = {
-  args,
-  env: process.env,
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+if (name === '--version' || name === '-V' || name === 'version') {
+  out(`mori-webhook ${version()}`);
+  process.exit(0);
+}
+const command = COMMANDS[name];
+if (!command) {
+  err(
+    `mori-webhook: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. Run 'mori-webhook --help' for more.`,
+  );
+  process.exit(2);
+}
+if (args.includes('--help') || args.includes('-h')) {
+  out(command.help);
+  process.exit(0);
+}
+const ctx: CliContext = { args, env: environment(), out, err };
 try {
-  process.exitCode = await command(ctx);
-} catch (err) {
-  if (
-    err instanceof UsageError ||
-    err instanceof ConfigError ||
-    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-  ) {
-    ctx.err(`${name}: ${(err as Error).message}`);
-    process.exitCode = 2;
-  } else {
-    ctx.err(`${name}: ${(err as Error).message}`);
-    process.exitCode = 1;
-  }
+  process.exitCode = await command.run(ctx);
+} catch (e) {
+  const usage =
+    e instanceof UsageError || e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  err(`${name}: ${describe(e)}`);
+  if (usage) err(`usage: ${command.help.split('\n')[0]}`);
+  process.exitCode = usage ? 2 : 1;
 }

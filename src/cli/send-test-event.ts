@@ -48,7 +48,12 @@ export async function sendTestEvent(ctx: CliContext): Promise<number> {
   }
   ctx.out(`POST ${url}`);
   ctx.out(body);
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Error(`POST ${url} failed`, { cause: err });
+  }
   ctx.out(`→ ${res.status} ${await res.text()}`);
   return res.ok ? 0 : 1;
 }

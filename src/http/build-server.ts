@@ -7,7 +7,6 @@ import type { EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
 import { rateLimitPluginOptions } from './rate-limit.js';
 import { frameworkErrorHandler, installErrorHandling } from './reply.js';
-import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute } from './routes/webhook.js';
@@ -84,6 +83,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (config.runsApi) await app.register(webhookRoute, { config, queue: deps.queue, metrics: deps.metrics });
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {
+    // Loaded only when it is on: Bull Board and its UI (lodash, redis-info, templates) are several
+    // MB of heap that a receiver without a dashboard never needs (README, "Memory").
+    const { adminRoutes } = await import('./routes/admin.js');
     await app.register(adminRoutes, {
       token: config.ADMIN_TOKEN,
       queues: deps.adminQueues ?? [deps.queue],

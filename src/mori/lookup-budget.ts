@@ -9,14 +9,20 @@ export function budgetCeiling(limitPerWindow: number, share: number): number {
   return Math.max(1, Math.floor(limitPerWindow * share));
 }
 
+/** The shortest slice of the window the limiter counts in; shorter would cost a Redis check per job. */
+const MIN_SLICE_MS = 100;
+
 /**
- * Calls per window → BullMQ's global limiter as one call per `durationMs`. A steady drip instead of
- * `rate` calls at the start of each window: MORI does not document its window's shape, and with a
- * sliding window a burst at the end of one window and another at the start of the next would
- * spend twice our share in a few seconds (docs/decisions.md, "The look-up budget").
+ * Calls per window → BullMQ's global limiter as `max` calls per `durationMs`, a slice of at least
+ * 100 ms: a steady drip instead of `rate` calls at the start of each window. MORI does not
+ * document its window's shape, and with a sliding window a burst at the end of one window and
+ * another at the start of the next would spend twice our share in seconds (docs/decisions.md,
+ * "The look-up budget"). Free at half the plan: 1 call per 2 s; Enterprise at all of it: 2 per 120 ms.
  */
-function limiterFor(rate: number, windowMs: number): { max: 1; durationMs: number } {
-  return { max: 1, durationMs: Math.max(1, Math.ceil(windowMs / rate)) };
+export function limiterFor(rate: number, windowMs: number): { max: number; durationMs: number } {
+  const interval = windowMs / rate;
+  const max = Math.max(1, Math.ceil(MIN_SLICE_MS / interval));
+  return { max, durationMs: Math.max(1, Math.round(max * interval)) };
 }
 
 /**

@@ -65,7 +65,10 @@ export function startWorkers(deps: WorkerDeps): Workers {
     windowMs: config.MORI_RATE_LIMIT_WINDOW_MS,
     apply: async ({ max, durationMs }) => {
       await eventsQueue.setGlobalRateLimit(max, durationMs);
-      metrics.moriBudgetRate.set({ kind: 'current' }, Math.round(config.MORI_RATE_LIMIT_WINDOW_MS / durationMs));
+      metrics.moriBudgetRate.set(
+        { kind: 'current' },
+        Math.round((max * config.MORI_RATE_LIMIT_WINDOW_MS) / durationMs),
+      );
     },
   });
   const started = budget

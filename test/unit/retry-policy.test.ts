@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import { limiterFor } from '../../src/mori/lookup-budget.js';
 import { spendRetryBudget } from '../../src/worker/retry-policy.js';
 import { TIMED_OUT, withinDeadline } from '../../src/within-deadline.js';
 
@@ -26,5 +27,17 @@ describe('withinDeadline', () => {
     const late = new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30));
     // Left unhandled, the rejection 30 ms later would fail the whole run (vitest reports it).
     await expect(withinDeadline(late, 5)).resolves.toBe(TIMED_OUT);
+  });
+});
+
+describe('limiterFor', () => {
+  it.each([
+    [30, 60_000, { max: 1, durationMs: 2000 }],
+    [1000, 60_000, { max: 2, durationMs: 120 }],
+    [1_000_000, 60_000, { max: 1667, durationMs: 100 }],
+  ])('%i calls per %i ms → %j, within 0.1 %% of the budget', (rate, windowMs, expected) => {
+    const limiter = limiterFor(rate, windowMs);
+    expect(limiter).toEqual(expected);
+    expect((limiter.max * windowMs) / limiter.durationMs).toBeLessThanOrEqual(rate * 1.001);
   });
 });

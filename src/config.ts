@@ -48,8 +48,10 @@ const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or r
 
 /**
  * TRUST_PROXY: `false` (default), `true` (trust every hop: only behind a proxy that strips client
- * X-Forwarded-For), a hop count, or a comma-separated list of proxy addresses/CIDRs. Fastify's own
- * `trustProxy` accepts exactly these shapes.
+ * X-Forwarded-For), a hop count, or a comma-separated list of proxy addresses/CIDRs. Fastify takes
+ * `true`/`false` and lists as they are; since 5.12.1 it refuses a bare hop count, so
+ * http/build-server.ts turns one into a function, under the assumption docs/decisions.md, "Trust
+ * proxy", states: every request reaches us through exactly that many proxies.
  */
 const trustProxy = z
   .string()

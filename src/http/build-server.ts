@@ -28,7 +28,12 @@ export interface ServerDeps {
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** A hop count trusts that many proxies nearest to us (what Express and proxy-addr mean by a number). */
+/**
+ * A hop count trusts that many proxies nearest to us, whatever their addresses (what Express and
+ * proxy-addr mean by a number). Fastify 5.12.1 stopped accepting a number because it cannot check
+ * the immediate peer: safe only when no client can reach us except through those proxies
+ * (docs/decisions.md, "Trust proxy"); otherwise list the proxies' addresses.
+ */
 function trustProxyOption(value: Config['TRUST_PROXY']): boolean | string[] | ((addr: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_addr, hop) => hop < value : value;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { TIMED_OUT, withinDeadline } from './within-deadline.js';
 
-export interface Closer {
+interface Closer {
   name: string;
   close(): Promise<unknown>;
 }
@@ -10,7 +10,7 @@ export interface Closer {
  * Runs every closer in order, each even if an earlier one threw or hung, within one overall
  * deadline, and logs each failure. Returns true when everything closed in time.
  */
-export async function closeAll(closers: readonly Closer[], deadlineMs: number, logger: Logger): Promise<boolean> {
+async function closeAll(closers: readonly Closer[], deadlineMs: number, logger: Logger): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   let clean = true;
   for (const closer of closers) {
@@ -37,4 +37,32 @@ export async function closeAll(closers: readonly Closer[], deadlineMs: number, l
 export function once(close: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => (closing ??= close());
+}
+
+/**
+ * The order in which the service's resources close: stop taking webhooks (and finish requests in
+ * flight), let workers finish or hand back their jobs, close what they wrote to (sinks, the MORI
+ * client), then the queues, then the Redis connections, and last the embedded redis-server.
+ */
+const CLOSE_ORDER = ['intake', 'work', 'outputs', 'queues', 'connections', 'redis-server'] as const;
+type ClosePhase = (typeof CLOSE_ORDER)[number];
+
+export interface Resources {
+  /** Registers a resource to close in its phase; within a phase, in the order registered. */
+  add(phase: ClosePhase, name: string, close: () => Promise<unknown>): void;
+  /** Closes everything registered, in phase order, within one deadline (closeAll). */
+  closeAll(deadlineMs: number, logger: Logger): Promise<boolean>;
+}
+
+/** The one ordered list of what the process opened, whatever order it opened them in. */
+export function createResources(): Resources {
+  const entries: (Closer & { phase: ClosePhase })[] = [];
+  return {
+    add: (phase, name, close) => void entries.push({ phase, name, close }),
+    closeAll: (deadlineMs, logger) => {
+      const ordered = CLOSE_ORDER.flatMap((phase) => entries.filter((e) => e.phase === phase));
+      entries.length = 0;
+      return closeAll(ordered, deadlineMs, logger);
+    },
+  };
 }

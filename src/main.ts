@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError, LOCAL_REDIS_PORT, loadConfig, type Config } from './config.js';
 import { LocalRedisUnavailableError, startLocalRedis } from './dev/local-redis.js';
 import { buildServer } from './http/build-server.js';
-import { closeAll, once, type Closer } from './lifecycle.js';
+import { createResources, once, type Resources } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createQueueMetricsCollector } from './queue-metrics.js';
@@ -30,48 +30,41 @@ async function waitForRedis(client: Redis, url: string, logger: Logger): Promise
 /** Where `npm start` keeps the embedded Redis' data when REDIS_URL is unset. */
 const LOCAL_REDIS_DIR = 'data/redis';
 
-async function resolveRedisUrl(config: Config, logger: Logger, closers: Closer[]): Promise<string> {
+async function resolveRedisUrl(config: Config, logger: Logger, resources: Resources): Promise<string> {
   if (config.REDIS_URL) return config.REDIS_URL;
   const local = await startLocalRedis({ dataDir: LOCAL_REDIS_DIR, port: LOCAL_REDIS_PORT, logger });
   // Stopped last, after every client is closed; and on any exit path, so it never outlives us.
-  closers.push({ name: 'local redis-server', close: () => local.stop() });
+  resources.add('redis-server', 'local redis-server', () => local.stop());
   process.once('exit', () => local.kill());
   return local.url;
 }
 
 /**
- * Starts the roles ROLE asks for and returns the shutdown function. Order of shutdown: stop taking
- * webhooks and finish requests in flight, let workers finish (or hand back) their jobs, then close
- * queues and Redis clients, and finally the embedded Redis if we started one.
+ * Starts the roles ROLE asks for and returns the shutdown function; every resource opened goes on
+ * one list that closes in the order lifecycle.ts defines.
  */
 async function start(config: Config, logger: Logger): Promise<() => Promise<boolean>> {
-  const localRedis: Closer[] = [];
-  const closers: Closer[] = [];
-  const redisUrl = await resolveRedisUrl(config, logger, localRedis);
+  const resources = createResources();
+  const shutdown = () => resources.closeAll(config.SHUTDOWN_TIMEOUT_MS, logger);
   try {
-    return await startRoles(config, logger, redisUrl, closers, localRedis);
+    const redisUrl = await resolveRedisUrl(config, logger, resources);
+    await startRoles(config, logger, redisUrl, resources);
+    return shutdown;
   } catch (err) {
     // Leave nothing behind: an embedded redis-server would outlive us otherwise.
-    await closeAll([...closers, ...localRedis], config.SHUTDOWN_TIMEOUT_MS, logger);
+    await shutdown();
     throw err;
   }
 }
 
-async function startRoles(
-  config: Config,
-  logger: Logger,
-  redisUrl: string,
-  closers: Closer[],
-  localRedis: Closer[],
-): Promise<() => Promise<boolean>> {
+async function startRoles(config: Config, logger: Logger, redisUrl: string, resources: Resources): Promise<void> {
   const metrics = createMetrics();
 
   // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
-  const clients: Closer[] = [];
   const connect = (role: RedisRole, name: string): Redis => {
     const client = createRedis(redisUrl, role, `mori-${name}`);
     client.on('error', (err) => logger.warn({ redis: name, err: err.message }, 'Redis connection error'));
-    clients.push({ name: `${name} redis`, close: () => closeRedis(client) });
+    resources.add('connections', `${name} redis`, () => closeRedis(client));
     return client;
   };
   const producer = connect('producer', 'producer');
@@ -84,7 +77,9 @@ async function startRoles(
   queue.on('error', (err) => logger.warn({ err: err.message }, 'events queue error'));
   // A view of the deliveries queue for the gauges and the dashboard; workers add to it on their own connection.
   const deliveriesView = createDeliveriesQueue(producer, config.REDIS_PREFIX);
+  deliveriesView.on('error', (err) => logger.warn({ err: err.message }, 'deliveries queue error'));
   const queues = [queue, deliveriesView];
+  resources.add('queues', 'queues', () => Promise.all(queues.map((q) => q.close())));
   const collectMetrics = createQueueMetricsCollector(queues, metrics);
 
   const server = await buildServer({
@@ -97,7 +92,7 @@ async function startRoles(
     collectMetrics,
     adminQueues: queues,
   });
-  closers.push({ name: 'http server', close: () => server.close() });
+  resources.add('intake', 'http server', () => server.close());
 
   const token = config.MORI_API_TOKEN;
   if (config.runsWorker && token !== undefined) {
@@ -119,17 +114,14 @@ async function startRoles(
       logger,
       name: `${hostname()}:${process.pid}`,
     });
-    closers.push(
-      { name: 'workers', close: () => workers.close() },
-      { name: 'sinks', close: () => Promise.all(sinks.map((s) => s.close())) },
-      { name: 'mori client', close: () => mori.close() },
-    );
+    resources.add('work', 'workers', () => workers.close());
+    resources.add('outputs', 'sinks', () => Promise.all(sinks.map((s) => s.close())));
+    resources.add('outputs', 'mori client', () => mori.close());
     logger.info(
       { sinks: sinks.map((s) => `${s.type}:${s.name}`), concurrency: config.WORKER_CONCURRENCY },
       'worker started',
     );
   }
-  closers.push({ name: 'queues', close: () => Promise.all(queues.map((q) => q.close())) }, ...clients);
 
   if (config.runsApi && config.MORI_WEBHOOK_SECRET.length === 0) {
     logger.warn(
@@ -145,7 +137,6 @@ async function startRoles(
     },
     'mori-webhook-receiver started',
   );
-  return () => closeAll([...closers, ...localRedis], config.SHUTDOWN_TIMEOUT_MS, logger);
 }
 
 async function main(): Promise<void> {
@@ -162,6 +153,10 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL, {
     stdoutIsTaken: config.runsWorker && config.sinks.some((s) => s.type === 'stdout'),
   });
+  // A stray rejection (a late error of a connection being replaced, a callback nobody awaits) is a
+  // bug to fix, not a reason to drop the jobs this process holds: logged, and the process goes on.
+  // An uncaught exception may have left any state half-changed: logged, and the process exits,
+  // for the orchestrator to restart it; its jobs stall and are taken up by another worker.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting');

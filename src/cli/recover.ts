@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { parseEnv } from '../config.js';
 import { createMetrics } from '../metrics.js';
-import { createMoriClient } from '../mori/mori-client.js';
 import { createWebhooksApi } from '../mori/webhooks-api.js';
 import { createReconcileProcessor } from '../worker/reconcile-job.js';
 import { UsageError, type CliContext } from './io.js';
+import { moriForCli } from './mori-for-cli.js';
 import { openQueues } from './redis-for-cli.js';
 
 export const RECOVER_HELP = `recover --since <time> [--until <time>] [--webhook <id>]
@@ -55,13 +54,7 @@ export async function recover(ctx: CliContext): Promise<number> {
   if (since === undefined) throw new UsageError('--since is required');
   const until = time(values.until, '--until') ?? Date.now();
   if (until < since) throw new UsageError('--until is before --since');
-  const env = parseEnv(ctx.env);
-  if (!env.MORI_API_TOKEN) throw new UsageError('MORI_API_TOKEN is not set');
-  const mori = createMoriClient({
-    baseUrl: env.MORI_API_BASE_URL,
-    token: env.MORI_API_TOKEN,
-    timeoutMs: env.MORI_TIMEOUT_MS,
-  });
+  const { env, mori } = moriForCli(ctx.env);
   const api = createWebhooksApi(mori);
   try {
     // 1. MORI's own redelivery: its log knows every event it gave up on.

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../config.js';
-import { createMoriClient } from '../mori/mori-client.js';
 import { createWebhooksApi, type WebhooksApi } from '../mori/webhooks-api.js';
 import { UsageError, type CliContext } from './io.js';
+import { moriForCli } from './mori-for-cli.js';
 
 export const WEBHOOKS_HELP = `webhooks list | create --url URL [--name NAME] [--test] | delete <id> | events <id> [--status FAILED]
   MORI's webhooks for this account (MORI_API_TOKEN): list them with when MORI last sent to each;
@@ -13,16 +13,10 @@ export const WEBHOOKS_HELP = `webhooks list | create --url URL [--name NAME] [--
 
 const STATUSES = ['PENDING', 'SENT', 'RETRYING', 'FAILED'];
 
-/** The MORI client and webhooks API the command-line tool uses, from the environment. */
+/** The webhooks API the command-line tool uses, from the environment. */
 function webhooksApiFor(ctx: CliContext): { api: WebhooksApi; close: () => Promise<void>; token: string } {
-  const env = parseEnv(ctx.env);
-  if (!env.MORI_API_TOKEN) throw new UsageError('MORI_API_TOKEN is not set');
-  const mori = createMoriClient({
-    baseUrl: env.MORI_API_BASE_URL,
-    token: env.MORI_API_TOKEN,
-    timeoutMs: env.MORI_TIMEOUT_MS,
-  });
-  return { api: createWebhooksApi(mori), close: () => mori.close(), token: env.MORI_API_TOKEN };
+  const { mori, token } = moriForCli(ctx.env);
+  return { api: createWebhooksApi(mori), close: () => mori.close(), token };
 }
 
 function checkedUrl(value: string | undefined): string {

@@ -187,7 +187,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     }
   }
 
-  const webhookPage = (url: URL) => {
+  /** `page` and `limit` of a list request, as MORI reads them (limit 1-100, default 10). */
+  const pageOf = (url: URL) => {
     const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10));
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
     return { page, limit };
@@ -317,8 +318,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       }
       if (req.method === 'GET' && url.pathname === '/api/v2/orders') {
         // Most recent first, as MORI lists them; `limit` 1-100 (docs/mori-api.md, "Reading orders").
-        const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 10) || 10));
-        const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+        const { page, limit } = pageOf(url);
         const channel = url.searchParams.get('channel') ?? 'all';
         const rows = [...orders.values()]
           .filter(() => channel === 'all' || channel === 'api')
@@ -396,7 +396,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         return json(res, 200, { data: { id: hook.id } });
       }
       if (hook && req.method === 'GET' && hookMatch?.[2] === '/events') {
-        const { page, limit } = webhookPage(url);
+        const { page, limit } = pageOf(url);
         const events = hook.events.slice((page - 1) * limit, page * limit).map(({ body: _body, ...e }) => e);
         const total = hook.events.length;
         return json(res, 200, {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest'
 import { createMockMori, type MockMori } from '../../src/cli/mock-mori.js';
 import { FETCH_ORDER_JOB, createEventsQueue, newEventJobId } from '../../src/queues.js';
 import { testPrefix } from '../helpers/build-test-server.js';
+import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
@@ -91,14 +92,7 @@ async function burst(
       opts: { jobId: newEventJobId() },
     })),
   );
-  const read = () =>
-    existsSync(file)
-      ? readFileSync(file, 'utf8')
-          .trimEnd()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : [];
+  const read = () => readJsonLines(file);
   await eventually(() => read().length >= ORDERS, { what: `${ORDERS} deliveries`, timeoutMs: 40_000 });
   return { lines: read() };
 }

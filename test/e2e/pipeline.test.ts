@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -9,6 +9,7 @@ import { summarizeOrder } from '../../src/orders/summary.js';
 import { createDeliveriesQueue } from '../../src/queues.js';
 import { buildTestServer, testPrefix, type TestServer } from '../helpers/build-test-server.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
+import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
@@ -64,14 +65,7 @@ async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline
     capture,
     file,
     post: async (event) => (await server.postSigned(JSON.stringify(event))).statusCode,
-    lines: () =>
-      existsSync(file)
-        ? readFileSync(file, 'utf8')
-            .trimEnd()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
+    lines: () => readJsonLines(file),
   };
   return running;
 }

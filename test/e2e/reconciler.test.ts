@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createMockMori } from '../../src/cli/mock-mori.js';
 import { FETCH_ORDER_JOB, createEventsQueue, newEventJobId } from '../../src/queues.js';
 import { testPrefix } from '../helpers/build-test-server.js';
+import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
@@ -44,14 +45,7 @@ describe('the reconciler', () => {
       MORI_API_TOKEN: 'sk_test_rec',
       SINKS: JSON.stringify([{ type: 'file', name: 'file', path: file }]),
     };
-    const lines = () =>
-      existsSync(file)
-        ? readFileSync(file, 'utf8')
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [];
+    const lines = () => readJsonLines(file);
 
     // 1. While all is well, two orders arrive through their webhooks (queued as the receiver does).
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });

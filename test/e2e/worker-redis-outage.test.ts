@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { buildTestServer, testPrefix, type TestServer } from '../helpers/build-test-server.js';
+import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -42,13 +43,7 @@ describe('when Redis restarts under a running receiver and worker', () => {
     mori.setOrder(order);
     return (await server.postSigned(JSON.stringify(buildSampleEvent(order)))).statusCode;
   };
-  const delivered = () =>
-    existsSync(file)
-      ? readFileSync(file, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l).data.order.orderId)
-      : [];
+  const delivered = () => readJsonLines(file).map((l) => l.data.order.orderId);
 
   it('both reconnect by themselves and the next event is delivered', async () => {
     expect(await post('111')).toBe(200);

@@ -9,6 +9,8 @@ import { createQueueMetricsCollector } from './queue-metrics.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } from './redis.js';
 import { createSinks } from './sinks/create-sinks.js';
+import { startTelemetry } from './telemetry.js';
+import { NO_TRACING, type Tracing } from './tracing.js';
 import { archiveDepsFor } from './worker/archive-deps-for.js';
 import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
 import { startWorkers } from './worker/start-workers.js';
@@ -43,12 +45,14 @@ async function resolveRedisUrl(config: Config, logger: Logger, resources: Resour
  * Starts the roles ROLE asks for and returns the shutdown function; every resource opened goes on
  * one list that closes in the order lifecycle.ts defines.
  */
-async function start(config: Config, logger: Logger): Promise<() => Promise<boolean>> {
+async function start(config: Config, logger: Logger, tracing: Tracing): Promise<() => Promise<boolean>> {
   const resources = createResources();
   const shutdown = () => resources.closeAll(config.SHUTDOWN_TIMEOUT_MS, logger);
+  // Once the workers and queues are closed, so their last spans are in the batch.
+  resources.add('connections', 'trace exporter', () => tracing.shutdown());
   try {
     const redisUrl = await resolveRedisUrl(config, logger, resources);
-    await startRoles(config, logger, redisUrl, resources);
+    await startRoles(config, logger, redisUrl, resources, tracing);
     return shutdown;
   } catch (err) {
     // Leave nothing behind: an embedded redis-server would outlive us otherwise.
@@ -57,7 +61,13 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
   }
 }
 
-async function startRoles(config: Config, logger: Logger, redisUrl: string, resources: Resources): Promise<void> {
+async function startRoles(
+  config: Config,
+  logger: Logger,
+  redisUrl: string,
+  resources: Resources,
+  tracing: Tracing,
+): Promise<void> {
   const metrics = createMetrics();
 
   // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
@@ -73,7 +83,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, reso
   // queue, so queues are created only once Redis answers; until then nothing listens, and MORI's
   // retries (or the orchestrator's health checks) see a service that is not up yet.
   await waitForRedis(producer, redisUrl, logger);
-  const queue = createEventsQueue(producer, config.REDIS_PREFIX);
+  const queue = createEventsQueue(producer, config.REDIS_PREFIX, tracing.bullmq);
   queue.on('error', (err) => logger.warn({ err: err.message }, 'events queue error'));
   // A view of the deliveries queue for the gauges and the dashboard; workers add to it on their own connection.
   const deliveriesView = createDeliveriesQueue(producer, config.REDIS_PREFIX);
@@ -91,6 +101,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, reso
     rateLimitRedis,
     collectMetrics,
     adminQueues: queues,
+    tracing,
   });
   resources.add('intake', 'http server', () => server.close());
 
@@ -113,6 +124,7 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, reso
       metrics,
       logger,
       name: `${hostname()}:${process.pid}`,
+      tracing,
     });
     resources.add('work', 'workers', () => workers.close());
     resources.add('outputs', 'sinks', () => Promise.all(sinks.map((s) => s.close())));
@@ -176,7 +188,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown());
 
   try {
-    stop = await start(config, logger);
+    const tracing = await startTelemetry(process.env, config.ROLE);
+    if (tracing !== NO_TRACING) logger.info('OpenTelemetry traces on (the OTEL_* variables ask for them)');
+    stop = await start(config, logger, tracing);
   } catch (err) {
     if (err instanceof LocalRedisUnavailableError) process.stderr.write(`${err.message}\n`);
     else logger.fatal({ err }, 'start-up failed');

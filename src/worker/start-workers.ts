@@ -18,12 +18,14 @@ import {
 } from '../queues.js';
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
+import { NO_TRACING, type Tracing } from '../tracing.js';
 import { createDeliverProcessor } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
 import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
 import { createReconcileProcessor } from './reconcile-job.js';
 import { createRetryDelay } from './retry-delay.js';
+import { traceDeliver, traceFetchOrder } from './trace-jobs.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -37,6 +39,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Stored on every job this process handles (Bull Board shows it), e.g. `host:pid`. */
   name?: string;
+  /** Traces, when the OTEL_* variables ask for them (src/telemetry.ts); none by default. */
+  tracing?: Tracing;
 }
 
 export interface Workers {
@@ -51,8 +55,9 @@ export interface Workers {
 /** Starts one BullMQ worker per queue with the stalled-job, lock, limiter and retry settings of the config. */
 export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
-  const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
-  const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX);
+  const tracing = deps.tracing ?? NO_TRACING;
+  const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX, tracing.bullmq);
+  const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX, tracing.bullmq);
   const ceiling = budgetCeiling(
     config.MORI_RATE_LIMIT_PER_MINUTE ?? PLAN_LIMITS_PER_MINUTE[config.MORI_PLAN],
     config.MORI_BUDGET_SHARE,
@@ -103,6 +108,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     settings: { backoffStrategy: createRetryDelay(config) },
+    telemetry: tracing.bullmq,
   };
 
   // A handled state is remembered at least as long as the reconciler looks back, plus a day.
@@ -120,18 +126,25 @@ export function startWorkers(deps: WorkerDeps): Workers {
   });
   // No Worker `limiter`: the budget sets the queue's global rate limit in Redis, which every worker
   // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
-  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, common);
+  const events: Worker<EventJobData> = new Worker<EventJobData>(
+    EVENTS_QUEUE,
+    traceFetchOrder(fetchOrder, tracing),
+    common,
+  );
   const deliveries = new Worker<DeliveryJobData>(
     DELIVERIES_QUEUE,
-    createDeliverProcessor({
-      config,
-      testMode: testModeOf(config.MORI_API_TOKEN),
-      mori: deps.mori,
-      sinks: deps.sinks,
-      ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX),
-      metrics,
-      logger,
-    }),
+    traceDeliver(
+      createDeliverProcessor({
+        config,
+        testMode: testModeOf(config.MORI_API_TOKEN),
+        mori: deps.mori,
+        sinks: deps.sinks,
+        ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX),
+        metrics,
+        logger,
+      }),
+      tracing,
+    ),
     common,
   );
 
@@ -190,7 +203,7 @@ function startReconciler(
   eventsQueue: Queue<EventJobData>,
 ): { worker: Worker; close(force: boolean): Promise<void> } {
   const { config, logger } = deps;
-  const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX);
+  const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX, deps.tracing?.bullmq);
   queue.on('error', (err) => logger.warn({ queue: RECONCILE_QUEUE, err: err.message }, 'reconcile queue error'));
   const sweep = createReconcileProcessor({
     config,
@@ -207,6 +220,7 @@ function startReconciler(
     concurrency: 1,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    telemetry: deps.tracing?.bullmq,
   });
   worker.on('error', (err) => logger.error({ queue: RECONCILE_QUEUE, err }, 'worker error'));
   const scheduled = (async () => {

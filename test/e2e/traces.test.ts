@@ -95,6 +95,14 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
       ]),
     });
 
+    // A forged webhook is traced too, with why it was refused.
+    const forged = await fetch(`${api.url}/webhooks/mori`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-moribiz-signature': 'ab'.repeat(32) },
+      body: JSON.stringify({ eventId: 'evt-forged' }),
+    });
+    expect(forged.status).toBe(401);
+
     const order = mori.createOrder('watermarkEmbed', { files: 2 });
     const orderId = String(order.orderId);
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-traced'));
@@ -120,8 +128,14 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
     const trace = await eventually(
       () => {
         const spans = receiver.spans.filter((s) => s.traceId === traceId);
-        const deliveries = spans.filter((s) => s.name.startsWith('deliver '));
-        return deliveries.length === 2 && deliveries.every((d) => d.attributes['mori.outcome']) ? spans : undefined;
+        // Each process exports on its own schedule: wait for both ends and everything between.
+        const names = new Set(spans.map((s) => s.name));
+        const ids = new Set(spans.map((s) => s.spanId));
+        const whole =
+          ['request', 'process mori-events', 'deliver crm', 'deliver vault'].every((n) => names.has(n)) &&
+          ids.has(sinkCallSpanId!) &&
+          spans.every((s) => s.parentSpanId === '' || ids.has(s.parentSpanId));
+        return whole ? spans : undefined;
       },
       { timeoutMs: 20_000, what: 'the spans of the whole trace to reach the receiver' },
     );
@@ -144,6 +158,16 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
       'mori.outcome': 'accepted',
       'http.route': '/webhooks/mori',
     });
+
+    const refused = await eventually(
+      () => receiver.spans.find((s) => s.name === 'request' && s.attributes['mori.outcome'] === 'rejected'),
+      { what: "the forged webhook's request span" },
+    );
+    expect(refused.attributes).toMatchObject({
+      'mori.rejection_code': 'SIGNATURE_INVALID',
+      'http.response.status_code': 401,
+    });
+    expect(refused.traceId).not.toBe(traceId);
 
     // The fetch-order job, in the worker process, continues the same trace.
     const [fetchJob] = withName(trace, 'process mori-events');

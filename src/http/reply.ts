@@ -63,6 +63,8 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
 
 /** One error handler for the whole server: every refusal leaves in MORI's envelope with a stable code. */
 export function installErrorHandling(app: FastifyInstance): void {
+  // Declared up front (Fastify, "Decorators"): every request has the same shape from the start.
+  app.decorateRequest('rejection', undefined);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const appError = toAppError(err);
     if (appError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');

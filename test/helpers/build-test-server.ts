@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/build-server.js';
@@ -24,7 +24,7 @@ export interface TestServer {
    * helper. `secret` signs with another key (false: no signature); `headers` are sent last, so a
    * test can replace the signature or the content type.
    */
-  postSigned(body: string, options?: PostOptions): Promise<{ statusCode: number; json: () => any }>;
+  postSigned(body: string, options?: PostOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

@@ -64,6 +64,8 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
 
 /** One error handler for the whole server: every refusal leaves in MORI's envelope with a stable code. */
 export function installErrorHandling(app: FastifyInstance): void {
+  // Declared up front (Fastify, "Decorators"): every request has the same shape from the start.
+  app.decorateRequest('rejection', undefined);
   // A 503 means MORI must retry: its cause (Redis away, a failover, replicas behind) is logged,
   // once per interval with a count, since an outage makes every request fail the same way.
   const unavailable = throttledWarning(

@@ -63,6 +63,8 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
   const secrets = config.MORI_WEBHOOK_SECRET;
   const verifying = secrets.length > 0;
 
+  // Declared up front (Fastify, "Decorators"); each request gets its own state in preValidation.
+  app.decorateRequest('webhook', undefined);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',

@@ -225,7 +225,7 @@ describe.skipIf(missing !== undefined)(`a Redis failover under load${missing ? `
   }, 240_000);
 
   it('Sentinel (1 master, 1 replica, 3 sentinels): the master dies and comes back as a replica; nothing acknowledged is lost', async () => {
-    const sentinels = await startTestSentinels({ replicas: 1, sentinels: 3, downAfterMs: 1000 });
+    const sentinels = await startTestSentinels({ replicas: 1, sentinels: 3, downAfterMs: 2000 });
     onTestFinished(() => sentinels.close());
     const figures = await runFailover(
       'sentinel',

@@ -32,7 +32,8 @@ async function nodeFor(client: Redis, key: string): Promise<Redis> {
  * One WAIT at a time per connection, shared by every caller. Redis runs a connection's commands in
  * order, and a WAIT blocks its connection until the replicas answer or the timeout: one WAIT per
  * webhook on the shared producer connection would queue every later command behind each of them
- * (measured: with the replica gone, 16 senders kept the receiver at 503 for minutes). A WAIT
+ * (seen in the failover test: with the replica gone, 16 senders kept the receiver at 503 past the
+ * test's 4-minute limit; with the waits shared it answers 200 again once the replica is back). A WAIT
  * covers every write sent before it on its connection, so a caller whose write went out while a
  * WAIT was in flight joins the next one, sent when that one returns: at most one in flight, and
  * each round confirms every write before it.

@@ -117,6 +117,18 @@ async function runFailover(
   const refusedWith: Record<string, number> = {};
   let gaveUp = 0;
   let next = 0;
+  let last200 = Date.now();
+  const logsOf = () =>
+    services
+      .map((s) =>
+        s
+          .output()
+          .split('\n')
+          .filter((l) => /"level":(40|50)/.test(l))
+          .slice(-20)
+          .join('\n'),
+      )
+      .join('\n');
   let failing: Promise<FailoverTimes> | undefined;
   const sender = async () => {
     while (next < EVENTS) {
@@ -128,8 +140,12 @@ async function runFailover(
         const status = await post(api.url, body);
         if (status === 200) {
           ok = true;
+          last200 = Date.now();
           break;
         }
+        // A receiver that stays refused long after the failover is the bug this test looks for.
+        if (Date.now() - last200 > 45_000)
+          throw new Error(`no webhook answered 200 for 45 s; last warnings:\n${logsOf()}`);
         refusedAt.push(Date.now());
         refusedWith[status] = (refusedWith[status] ?? 0) + 1;
       }
@@ -194,6 +210,24 @@ async function runFailover(
   return figures;
 }
 
+/**
+ * Kills the master the topology names now, waits until it names another (the failover), and
+ * starts the old one again: it returns empty and is made a replica of the new master.
+ */
+async function crashMaster(currentMaster: () => Promise<RedisNode>, what: string): Promise<FailoverTimes> {
+  const old = await currentMaster();
+  await old.kill();
+  const killedAt = Date.now();
+  await eventually(async () => (await currentMaster().catch(() => old)) !== old, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    what,
+  });
+  const promotedAt = Date.now();
+  await old.start();
+  return { killedAt, promotedAt };
+}
+
 const missing = topologyUnavailable();
 
 describe.skipIf(missing !== undefined)(`a Redis failover under load${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -203,19 +237,7 @@ describe.skipIf(missing !== undefined)(`a Redis failover under load${missing ? `
     const figures = await runFailover(
       'cluster',
       { REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: cluster.seeds.join(',') },
-      async () => {
-        const old: RedisNode = await cluster.masterOf(PREFIX);
-        await old.kill();
-        const killedAt = Date.now();
-        await eventually(async () => (await cluster.masterOf(PREFIX).catch(() => old)) !== old, {
-          timeoutMs: 30_000,
-          intervalMs: 200,
-          what: 'a replica to be promoted',
-        });
-        const promotedAt = Date.now();
-        await old.start();
-        return { killedAt, promotedAt };
-      },
+      () => crashMaster(() => cluster.masterOf(PREFIX), 'a replica to be promoted'),
     );
     expect(figures.lost).toBe(0);
     expect(figures.answered200 + figures.refusedThroughMoriRetries).toBe(EVENTS);
@@ -230,20 +252,7 @@ describe.skipIf(missing !== undefined)(`a Redis failover under load${missing ? `
     const figures = await runFailover(
       'sentinel',
       { REDIS_MODE: 'sentinel', REDIS_SENTINELS: sentinels.sentinels, REDIS_SENTINEL_NAME: sentinels.name },
-      async () => {
-        const old = await sentinels.master();
-        await old.kill();
-        const killedAt = Date.now();
-        await eventually(async () => (await sentinels.master()) !== old, {
-          timeoutMs: 30_000,
-          intervalMs: 200,
-          what: 'the sentinels to promote the replica',
-        });
-        const promotedAt = Date.now();
-        // The old master returns empty and is told to follow the new one; nothing may be read from it.
-        await old.start();
-        return { killedAt, promotedAt };
-      },
+      () => crashMaster(() => sentinels.master(), 'the sentinels to promote the replica'),
     );
     expect(figures.lost).toBe(0);
     expect(figures.answered200 + figures.refusedThroughMoriRetries).toBe(EVENTS);

@@ -72,50 +72,65 @@ function redisServerOnPath(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** A redis-server (or sentinel) process a test controls: killed like a crash, started again on the same port. */
+export interface RedisProcess {
+  port: number;
+  url: string;
+  /** SIGKILL, as a crashed machine: nothing is flushed, replicas keep what they had. */
+  kill: () => Promise<void>;
+  /** Starts it (again) and waits until it answers PING. */
+  start: () => Promise<void>;
+}
+
+/** The one redis-server launcher of the tests: `args` as redis-server takes them, run in `dir`. */
+export function redisServerProcess(port: number, dir: string, args: string[]): RedisProcess {
+  let child: ChildProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    port,
+    url,
+    start: async () => {
+      child = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
+      await waitForPing(url);
+    },
+    kill: async () => {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      });
+    },
+  };
+}
+
 async function startRedisServerProcess(persistent = false): Promise<TestRedis | undefined> {
   if (!redisServerOnPath()) return undefined;
   const port = await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'mori-test-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-        // Persistent: every write reaches the AOF before it is answered, so a SIGKILL loses nothing.
-        ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitForPing(url);
-  };
-  const stop = async () => {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
-  };
-  await start();
+  const node = redisServerProcess(port, dir, [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    // Persistent: every write reaches the AOF before it is answered, so a SIGKILL loses nothing.
+    ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ]);
+  await node.start();
   return {
-    url,
+    url: node.url,
     source: 'redis-server',
-    start,
-    stop,
+    start: node.start,
+    stop: node.kill,
     close: async () => {
-      await stop();
+      await node.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

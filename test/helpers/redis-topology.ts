@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { eventually } from './eventually.js';
-import { waitForPing } from './redis-server.js';
+import { redisServerProcess, type RedisProcess } from './redis-server.js';
 
 /**
  * Real Redis topologies for the failover tests, started from `redis-server` on loopback: a
@@ -24,36 +24,7 @@ export function topologyUnavailable(): string | undefined {
 
 const COMMON_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
 
-export interface RedisNode {
-  port: number;
-  url: string;
-  /** SIGKILL, as a crashed machine: nothing is flushed, replicas keep what they had. */
-  kill(): Promise<void>;
-  start(): Promise<void>;
-}
-
-function startNode(port: number, dir: string, args: string[]): RedisNode {
-  let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
-  const node: RedisNode = {
-    port,
-    url,
-    start: async () => {
-      child = spawn('redis-server', args, { stdio: 'ignore', cwd: dir });
-      await waitForPing(url);
-    },
-    kill: async () => {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        c.once('exit', () => resolve());
-        c.kill('SIGKILL');
-      });
-    },
-  };
-  return node;
-}
+export type RedisNode = RedisProcess;
 
 /** One redis-server (or sentinel) process of a test's own, on a free port, with `args` after --port. */
 export async function startRedisProcess(
@@ -78,7 +49,7 @@ export async function startRedisProcess(
     );
     head = [conf, '--sentinel'];
   }
-  const node = startNode(port, dir, [...head, ...args]);
+  const node = redisServerProcess(port, dir, [...head, ...args]);
   await node.start();
   return {
     ...node,
@@ -131,7 +102,7 @@ export async function startTestCluster({ masters = 3, replicas = 1, nodeTimeoutM
     const port = await getPort();
     // The bus port is set explicitly: port + 10000, the default, may be taken or past 65535.
     const busPort = await getPort();
-    const node = startNode(port, dir, [
+    const node = redisServerProcess(port, dir, [
       '--port',
       String(port),
       '--cluster-enabled',
@@ -233,7 +204,7 @@ export async function startTestSentinels({
   const masterPort = await getPort();
   for (let i = 0; i <= replicas; i++) {
     const port = i === 0 ? masterPort : await getPort();
-    const node = startNode(port, dir, [
+    const node = redisServerProcess(port, dir, [
       '--port',
       String(port),
       '--dir',
@@ -264,7 +235,7 @@ export async function startTestSentinels({
         '',
       ].join('\n'),
     );
-    const watcher = startNode(port, dir, [conf, '--sentinel']);
+    const watcher = redisServerProcess(port, dir, [conf, '--sentinel']);
     await watcher.start();
     watchers.push(watcher);
   }

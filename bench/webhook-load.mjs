@@ -13,13 +13,13 @@
 // NODE_OPTIONS (V8 flags for the service only, not for this load generator).
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
-import { Agent, request } from 'undici';
+import { eventBody } from './event-body.mjs';
 import { watchRss } from './peak-rss.mjs';
 
 const SECRET = 'whsec_benchmark_secret';
@@ -79,33 +79,39 @@ async function redisUrl() {
   return url;
 }
 
-function body(eventId) {
-  return JSON.stringify({
-    eventId,
-    eventType: 'order.antiAi.completed',
-    occurredAt: new Date().toISOString(),
-    data: {
-      orderId: String(1234567890123456789n + BigInt(Math.floor(Math.random() * 1e6))),
-      orderName: 'bench',
-      status: 'complete',
-      fileCount: 3,
-      downloadUrl: 'https://example.invalid/presigned?sig=x',
-    },
-  });
-}
-
 const sign = (b) => createHmac('sha256', SECRET).update(b).digest('hex');
 const signed = (makeBody) => (req) => {
   const b = makeBody();
   return { ...req, body: b, headers: { 'content-type': 'application/json', 'x-moribiz-signature': sign(b) } };
 };
 // A forgery with a well-formed signature header: it costs the service an HMAC, never a parse.
-const FORGED = body('forged-event');
+const FORGED = eventBody('forged-event');
 const forged = (req) => ({
   ...req,
   body: FORGED,
   headers: { 'content-type': 'application/json', 'x-moribiz-signature': 'ab'.repeat(32) },
 });
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; 0 off Linux. */
+function cpuMs(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** The kernel's USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** One autocannon run, with the CPU time `receiver` spent per answer (µs): steadier than req/s on a shared machine. */
+async function measure(receiver, url, name, setupRequest) {
+  const before = cpuMs(receiver);
+  const result = await run(url, name, setupRequest);
+  result.cpuUsPerRequest = Math.round(((cpuMs(receiver) - before) * 1000) / (result['2xx'] + result.non2xx || 1));
+  return result;
+}
 
 function run(url, name, setupRequest) {
   return new Promise((resolve, reject) => {
@@ -118,40 +124,22 @@ function run(url, name, setupRequest) {
   });
 }
 
-/** One genuine signed event every GENUINE_EVERY_MS until `done` resolves; their latencies and failures. */
-async function genuineTrickle(url, done) {
-  const agent = new Agent({ connections: 16 });
-  const latencies = [];
-  let failures = 0;
-  let sent = 0;
-  const inFlight = new Set();
-  const send = () => {
-    sent++;
-    const b = body(randomUUID());
-    const started = performance.now();
-    const p = request(url, {
-      method: 'POST',
-      body: b,
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': sign(b) },
-      dispatcher: agent,
-    })
-      .then(async (res) => {
-        await res.body.dump();
-        latencies.push(performance.now() - started);
-        if (res.statusCode !== 200) failures++;
-      })
-      .catch(() => failures++)
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
-  const timer = setInterval(send, GENUINE_EVERY_MS);
-  await done;
-  clearInterval(timer);
-  await Promise.all(inFlight);
-  await agent.close();
-  latencies.sort((a, b) => a - b);
-  const q = (f) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN);
-  return { sent, failures, p50: q(0.5), p99: q(0.99), max: q(1) };
+/** bench/genuine-sender.mjs for the length of one scenario: the genuine events' latencies. */
+function genuineSender(target) {
+  const child = spawn(
+    'node',
+    ['bench/genuine-sender.mjs', target, SECRET, String(GENUINE_EVERY_MS), String(DURATION_S)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`genuine sender exited ${code}`)),
+    ),
+  );
 }
 
 function start(name, args, env = {}) {
@@ -178,8 +166,8 @@ const redis = await redisUrl();
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
 const [barePort, naivePort, port] = [await getPort(), await getPort(), await getPort()];
-start('bare Fastify', ['bench/peer-receiver.mjs', 'bare', String(barePort)]);
-start('naive receiver', ['bench/peer-receiver.mjs', 'naive', String(naivePort), redis]);
+const bareProcess = start('bare Fastify', ['bench/peer-receiver.mjs', 'bare', String(barePort)]);
+const naiveProcess = start('naive receiver', ['bench/peer-receiver.mjs', 'naive', String(naivePort), redis]);
 const api = start('service', ['dist/main.js'], {
   NODE_OPTIONS: serviceNodeOptions,
   ROLE: 'api',
@@ -202,32 +190,38 @@ try {
   let accepted = 0;
   for (let i = 1; i <= ROUNDS; i++) {
     console.error(`round ${i} of ${ROUNDS} (load ${loadNow()})`);
-    const bare = await run(
+    const bare = await measure(
+      bareProcess,
       url(barePort),
       'bare Fastify',
-      signed(() => body(randomUUID())),
+      signed(() => eventBody(randomUUID())),
     );
-    const naive = await run(
+    const naive = await measure(
+      naiveProcess,
       url(naivePort),
       'naive receiver',
-      signed(() => body(randomUUID())),
+      signed(() => eventBody(randomUUID())),
     );
-    const service = await run(
+    const service = await measure(
+      api,
       url(port),
       'service, unique events',
-      signed(() => body(randomUUID())),
+      signed(() => eventBody(randomUUID())),
     );
     accepted += service['2xx'];
     const stormId = randomUUID();
     const storm = await run(
       url(port),
       'service, duplicate storm',
-      signed(() => body(stormId)),
+      signed(() => eventBody(stormId)),
     );
-    let floodDone;
-    const genuineDone = genuineTrickle(url(port), new Promise((r) => (floodDone = r)));
-    const flood = await run(url(port), `service, forged flood + a genuine event every ${GENUINE_EVERY_MS} ms`, forged);
-    floodDone();
+    const genuineDone = genuineSender(url(port));
+    const flood = await measure(
+      api,
+      url(port),
+      `service, forged flood + a genuine event every ${GENUINE_EVERY_MS} ms`,
+      forged,
+    );
     const genuine = await genuineDone;
     accepted += genuine.sent - genuine.failures;
     rounds.push({ bare, naive, service, storm, flood, genuine });
@@ -246,10 +240,12 @@ try {
       'service/bare': ratio(rate(service), rate(bare)),
       'service/naive': ratio(rate(service), rate(naive)),
       'p99 ms bare/naive/service': `${bare.latency.p99}/${naive.latency.p99}/${service.latency.p99}`,
+      'CPU µs/req bare/naive/service': `${bare.cpuUsPerRequest}/${naive.cpuUsPerRequest}/${service.cpuUsPerRequest}`,
       'service errors': errors(service),
       'storm req/s (p99)': `${rate(storm)} (${storm.latency.p99})`,
       'forged req/s': rate(flood),
       'forged/bare': ratio(rate(flood), rate(bare)),
+      'forged CPU µs/req': flood.cpuUsPerRequest,
       'genuine p99 ms (max)': `${genuine.p99} (${genuine.max})`,
       'genuine failed': `${genuine.failures}/${genuine.sent}`,
     })),
@@ -259,6 +255,9 @@ try {
     'service / bare Fastify (goal ≥ 0.5)': m((r) => ratio(rate(r.service), rate(r.bare))),
     'service / naive receiver (goal ≥ 1)': m((r) => ratio(rate(r.service), rate(r.naive))),
     'service p99 ms (goal ≤ 50)': m((r) => r.service.latency.p99),
+    'service CPU per request / bare Fastify': m((r) => ratio(r.service.cpuUsPerRequest, r.bare.cpuUsPerRequest)),
+    'service CPU per request / naive receiver': m((r) => ratio(r.service.cpuUsPerRequest, r.naive.cpuUsPerRequest)),
+    'forged CPU per request / bare Fastify': m((r) => ratio(r.flood.cpuUsPerRequest, r.bare.cpuUsPerRequest)),
     'genuine p99 ms under the flood (goal ≤ 100)': m((r) => r.genuine.p99),
     'genuine failed under the flood (goal 0)': rounds.reduce((n, r) => n + r.genuine.failures, 0),
     'forged answered / bare Fastify (goal ≥ 0.5)': m((r) => ratio(rate(r.flood), rate(r.bare))),

@@ -14,6 +14,15 @@ const PRESIGNED_URL =
 export const REDACTED = '[redacted]';
 
 /**
+ * A URL as it may be recorded (a trace span, a message): scheme, host and path only. Credentials
+ * and the query string go, because that is where tokens and presigned signatures live.
+ */
+export function urlWithoutSecrets(url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/**
  * Field names are few (the ones this code logs, MORI's order fields), so each name's verdict is
  * remembered; past this many names the rest are tested each time, so odd input cannot grow it.
  */

@@ -28,6 +28,17 @@ function flush(queue: EventQueue, pending: Pending[]): void {
 }
 
 /**
+ * With traces on, each job carries the trace of the request that added it: the batch's own
+ * `addBulk` span belongs to whichever request opened the batch, and BullMQ would give every job
+ * that span's context.
+ */
+function withTraceOf(queue: EventQueue, opts: BulkJobOptions): BulkJobOptions {
+  const contextManager = queue.opts.telemetry?.contextManager;
+  if (!contextManager) return opts;
+  return { ...opts, telemetry: { metadata: contextManager.getMetadata(contextManager.active()) } };
+}
+
+/**
  * `queue.add`, micro-batched: the adds of every request that reaches this point in one turn of the
  * event loop leave in one BullMQ `addBulk`, one pipelined write to Redis instead of one write per
  * webhook. Each add is still its own BullMQ script (atomic on its own, dedupe key included), and
@@ -50,6 +61,6 @@ export function batchedAdd(
       const scheduled = pending;
       setImmediate(() => flush(queue, scheduled));
     }
-    pending.push({ name, data, opts, resolve, reject });
+    pending.push({ name, data, opts: withTraceOf(queue, opts), resolve, reject });
   });
 }

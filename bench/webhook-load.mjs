@@ -1,21 +1,33 @@
-// Load benchmark of the webhook hot path: a built receiver (ROLE=api) in its own process, a real
-// Redis, and autocannon posting signed MORI events over loopback. Run: npm run build && npm run bench
+// Ingest and flood benchmark of the webhook endpoint, with its yardsticks in the same run: bare
+// Fastify and a naive receiver (bench/peer-receiver.mjs), each in its own process like the service
+// (built, ROLE=api, default LOG_LEVEL), one real Redis, autocannon over loopback. Each round runs:
+//   1. unique signed events against bare Fastify, the naive receiver and the service;
+//   2. a duplicate storm (one eventId) against the service;
+//   3. a forged flood at full speed against the service while a genuine signed event is sent every
+//      20 ms on connections of its own (their latency, and whether any failed).
+// Ratios are computed within a round and their median over BENCH_ROUNDS is printed: on a shared
+// machine absolute figures drift between minutes, ratios much less.
+// Run: npm run build && npm run bench. BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_ROUNDS (3).
 // Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port.
 // Reports the receiver's peak RSS (Linux /proc). BENCH_NODE_OPTIONS, when set, is the receiver's
 // NODE_OPTIONS (V8 flags for the service only, not for this load generator).
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
+import { eventBody } from './event-body.mjs';
 import { watchRss } from './peak-rss.mjs';
 
 const SECRET = 'whsec_benchmark_secret';
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** How often the genuine event is sent during the flood (issue 10's scenario). */
+const GENUINE_EVERY_MS = 20;
 
 async function waitFor(probe, what, ms = 10_000) {
   const until = Date.now() + ms;
@@ -67,104 +79,202 @@ async function redisUrl() {
   return url;
 }
 
-function body(eventId) {
-  return JSON.stringify({
-    eventId,
-    eventType: 'order.antiAi.completed',
-    occurredAt: new Date().toISOString(),
-    data: {
-      orderId: String(1234567890123456789n + BigInt(Math.floor(Math.random() * 1e6))),
-      orderName: 'bench',
-      status: 'complete',
-      fileCount: 3,
-      downloadUrl: 'https://example.invalid/presigned?sig=x',
-    },
-  });
+const sign = (b) => createHmac('sha256', SECRET).update(b).digest('hex');
+const signed = (makeBody) => (req) => {
+  const b = makeBody();
+  return { ...req, body: b, headers: { 'content-type': 'application/json', 'x-moribiz-signature': sign(b) } };
+};
+// A forgery with a well-formed signature header: it costs the service an HMAC, never a parse.
+const FORGED = eventBody('forged-event');
+const forged = (req) => ({
+  ...req,
+  body: FORGED,
+  headers: { 'content-type': 'application/json', 'x-moribiz-signature': 'ab'.repeat(32) },
+});
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; 0 off Linux. */
+function cpuMs(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** The kernel's USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** One autocannon run, with the CPU time `receiver` spent per answer (µs): steadier than req/s on a shared machine. */
+async function measure(receiver, url, name, setupRequest) {
+  const before = cpuMs(receiver);
+  const result = await run(url, name, setupRequest);
+  result.cpuUsPerRequest = Math.round(((cpuMs(receiver) - before) * 1000) / (result['2xx'] + result.non2xx || 1));
+  return result;
 }
 
-function run(url, name, makeBody) {
+function run(url, name, setupRequest) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-        requests: [
-          {
-            setupRequest: (req) => {
-              const b = makeBody();
-              return {
-                ...req,
-                body: b,
-                headers: {
-                  'content-type': 'application/json',
-                  'x-moribiz-signature': createHmac('sha256', SECRET).update(b).digest('hex'),
-                },
-              };
-            },
-          },
-        ],
-      },
+      { url, method: 'POST', connections: CONNECTIONS, duration: DURATION_S, requests: [{ setupRequest }] },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
     instance.on('error', reject);
-    console.error(`running ${name}: ${CONNECTIONS} connections for ${DURATION_S} s`);
+    console.error(`  ${name}: ${CONNECTIONS} connections for ${DURATION_S} s`);
   });
 }
 
+/** bench/genuine-sender.mjs for the length of one scenario: the genuine events' latencies. */
+function genuineSender(target) {
+  const child = spawn(
+    'node',
+    ['bench/genuine-sender.mjs', target, SECRET, String(GENUINE_EVERY_MS), String(DURATION_S)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`genuine sender exited ${code}`)),
+    ),
+  );
+}
+
+function start(name, args, env = {}) {
+  const child = spawn('node', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited early (${code ?? signal})`);
+  });
+  return child;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+let stopping = false;
 const redis = await redisUrl();
-const port = await getPort();
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
-const api = spawn('node', ['dist/main.js'], {
-  env: {
-    ...process.env,
-    NODE_OPTIONS: serviceNodeOptions,
-    ROLE: 'api',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    REDIS_URL: redis,
-    REDIS_PREFIX: prefix,
-    MORI_WEBHOOK_SECRET: SECRET,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const [barePort, naivePort, port] = [await getPort(), await getPort(), await getPort()];
+const bareProcess = start('bare Fastify', ['bench/peer-receiver.mjs', 'bare', String(barePort)]);
+const naiveProcess = start('naive receiver', ['bench/peer-receiver.mjs', 'naive', String(naivePort), redis]);
+const api = start('service', ['dist/main.js'], {
+  NODE_OPTIONS: serviceNodeOptions,
+  ROLE: 'api',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  REDIS_URL: redis,
+  REDIS_PREFIX: prefix,
+  MORI_WEBHOOK_SECRET: SECRET,
+  ...(process.env.LOG_LEVEL ? { LOG_LEVEL: process.env.LOG_LEVEL } : {}),
 });
-children.push(api);
 const apiRss = watchRss(api);
+const url = (p) => `http://127.0.0.1:${p}/webhooks/mori`;
 try {
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the receiver');
-  const url = `http://127.0.0.1:${port}/webhooks/mori`;
-  const unique = await run(url, 'unique events', () => body(randomUUID()));
-  const uniqueRss = apiRss.peakMb();
-  const stormId = randomUUID();
-  const storm = await run(url, 'duplicate storm (one eventId)', () => body(stormId));
-  const stormRss = apiRss.peakMb();
+  for (const p of [barePort, naivePort]) {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${p}/`)).status === 404, `the peer on ${p}`);
+  }
+  const loadBefore = loadNow();
+  const rounds = [];
+  let accepted = 0;
+  for (let i = 1; i <= ROUNDS; i++) {
+    console.error(`round ${i} of ${ROUNDS} (load ${loadNow()})`);
+    const bare = await measure(
+      bareProcess,
+      url(barePort),
+      'bare Fastify',
+      signed(() => eventBody(randomUUID())),
+    );
+    const naive = await measure(
+      naiveProcess,
+      url(naivePort),
+      'naive receiver',
+      signed(() => eventBody(randomUUID())),
+    );
+    const service = await measure(
+      api,
+      url(port),
+      'service, unique events',
+      signed(() => eventBody(randomUUID())),
+    );
+    accepted += service['2xx'];
+    const stormId = randomUUID();
+    const storm = await run(
+      url(port),
+      'service, duplicate storm',
+      signed(() => eventBody(stormId)),
+    );
+    const genuineDone = genuineSender(url(port));
+    const flood = await measure(
+      api,
+      url(port),
+      `service, forged flood + a genuine event every ${GENUINE_EVERY_MS} ms`,
+      forged,
+    );
+    const genuine = await genuineDone;
+    accepted += genuine.sent - genuine.failures;
+    rounds.push({ bare, naive, service, storm, flood, genuine });
+  }
+  const rssMb = apiRss.peakMb();
   apiRss.stop();
+
+  const rate = (r) => Math.round(r.requests.average);
+  const errors = (r) => r.non2xx + r.errors + r.timeouts;
+  console.table(
+    rounds.map(({ bare, naive, service, storm, flood, genuine }, i) => ({
+      round: i + 1,
+      'bare req/s': rate(bare),
+      'naive req/s': rate(naive),
+      'service req/s': rate(service),
+      'service/bare': ratio(rate(service), rate(bare)),
+      'service/naive': ratio(rate(service), rate(naive)),
+      'p99 ms bare/naive/service': `${bare.latency.p99}/${naive.latency.p99}/${service.latency.p99}`,
+      'CPU µs/req bare/naive/service': `${bare.cpuUsPerRequest}/${naive.cpuUsPerRequest}/${service.cpuUsPerRequest}`,
+      'service errors': errors(service),
+      'storm req/s (p99)': `${rate(storm)} (${storm.latency.p99})`,
+      'forged req/s': rate(flood),
+      'forged/bare': ratio(rate(flood), rate(bare)),
+      'forged CPU µs/req': flood.cpuUsPerRequest,
+      'genuine p99 ms (max)': `${genuine.p99} (${genuine.max})`,
+      'genuine failed': `${genuine.failures}/${genuine.sent}`,
+    })),
+  );
+  const m = (f) => median(rounds.map(f));
+  const summary = {
+    'service / bare Fastify (goal ≥ 0.5)': m((r) => ratio(rate(r.service), rate(r.bare))),
+    'service / naive receiver (goal ≥ 1)': m((r) => ratio(rate(r.service), rate(r.naive))),
+    'service p99 ms (goal ≤ 50)': m((r) => r.service.latency.p99),
+    'service CPU per request / bare Fastify': m((r) => ratio(r.service.cpuUsPerRequest, r.bare.cpuUsPerRequest)),
+    'service CPU per request / naive receiver': m((r) => ratio(r.service.cpuUsPerRequest, r.naive.cpuUsPerRequest)),
+    'forged CPU per request / bare Fastify': m((r) => ratio(r.flood.cpuUsPerRequest, r.bare.cpuUsPerRequest)),
+    'genuine p99 ms under the flood (goal ≤ 100)': m((r) => r.genuine.p99),
+    'genuine failed under the flood (goal 0)': rounds.reduce((n, r) => n + r.genuine.failures, 0),
+    'forged answered / bare Fastify (goal ≥ 0.5)': m((r) => ratio(rate(r.flood), rate(r.bare))),
+    'service peak RSS MB (goal ≤ 150)': rssMb,
+  };
+  console.log(`medians over ${ROUNDS} rounds:`);
+  console.table(summary);
   const client = new Redis(redis);
   const queued = await client.llen(`${prefix}:mori-events:wait`);
   client.disconnect();
-  const row = (name, r, rssMb) => ({
-    scenario: name,
-    'req/s (mean)': Math.round(r.requests.average),
-    'latency p50 ms': r.latency.p50,
-    'p97.5 ms': r.latency.p97_5,
-    'p99 ms': r.latency.p99,
-    'max ms': r.latency.max,
-    '2xx': r['2xx'],
-    'non-2xx': r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    'api peak RSS MB': rssMb,
-  });
-  console.table([row('unique events', unique, uniqueRss), row('duplicate storm', storm, stormRss)]);
   console.log(
-    `node ${process.version}; receiver NODE_OPTIONS=${JSON.stringify(serviceNodeOptions)}; peak RSS is cumulative (the storm row covers both runs).`,
+    `node ${process.version}; ${CONNECTIONS} connections, ${DURATION_S} s a scenario; receiver NODE_OPTIONS=${JSON.stringify(serviceNodeOptions)}; load average (1/5/15 min) ${loadBefore} before, ${loadNow()} after.`,
   );
   console.log(
-    `jobs queued: ${queued}; 2xx answers to unique events: ${unique['2xx']}; the storm should add exactly 1.`,
+    `jobs queued: ${queued}; accepted unique events: ${accepted}; each storm adds exactly 1 (${ROUNDS} in all).`,
   );
 } finally {
+  stopping = true;
   for (const c of children) c.kill('SIGTERM');
 }

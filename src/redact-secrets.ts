@@ -22,8 +22,20 @@ export function urlWithoutSecrets(url: string | URL): string {
   return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
+/**
+ * Field names are few (the ones this code logs, MORI's order fields), so each name's verdict is
+ * remembered; past this many names the rest are tested each time, so odd input cannot grow it.
+ */
+const MAX_REMEMBERED_NAMES = 1000;
+const fieldVerdicts = new Map<string, boolean>();
+
 function isSecretField(name: string): boolean {
-  return SECRET_FIELD.test(name);
+  let verdict = fieldVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = SECRET_FIELD.test(name);
+    if (fieldVerdicts.size < MAX_REMEMBERED_NAMES) fieldVerdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
 /** A string with every presigned URL in it replaced. */
@@ -35,16 +47,37 @@ const isPlain = (v: object): boolean =>
   Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null;
 
 /**
- * A copy with secret fields and presigned URLs censored. Walks plain objects and arrays only (at
- * most `depth` levels): class instances (a request, an Error) are left to their own serializers.
+ * Whether `redactSecrets` would change anything: the same rule, read without copying. Most log
+ * lines (one per webhook) hold ids, numbers and short strings with no URL in them; they are
+ * passed on as they are instead of being rebuilt.
+ */
+function carriesSecret(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return value.includes('://');
+  if (!value || typeof value !== 'object' || depth === 0 || !isPlain(value)) return false;
+  if (Array.isArray(value)) return value.some((v) => carriesSecret(v, depth - 1));
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (isSecretField(k) ? v !== null && typeof v !== 'object' : carriesSecret(v, depth - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * A copy with secret fields and presigned URLs censored (the value itself when there is nothing to
+ * censor). Walks plain objects and arrays only (at most `depth` levels): class instances (a
+ * request, an Error) are left to their own serializers.
  */
 export function redactSecrets(value: unknown, depth = 8): unknown {
+  return carriesSecret(value, depth) ? redacted(value, depth) : value;
+}
+
+function redacted(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubPresignedUrls(value);
   if (!value || typeof value !== 'object' || depth === 0 || !isPlain(value)) return value;
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth - 1));
+  if (Array.isArray(value)) return value.map((v) => redacted(v, depth - 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = isSecretField(k) && v !== null && typeof v !== 'object' ? REDACTED : redactSecrets(v, depth - 1);
+    out[k] = isSecretField(k) && v !== null && typeof v !== 'object' ? REDACTED : redacted(v, depth - 1);
   }
   return out;
 }

@@ -69,8 +69,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request, reply) => {
     const w = request.webhook;
     const path = request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200);
-    // Probes and scrapes arrive every few seconds; at info they would bury the webhook lines.
-    const level = PROBE_PATHS.has(path) && reply.statusCode < 400 ? 'debug' : 'info';
+    // Probes and scrapes arrive every few seconds; at info they would bury the webhook lines. A
+    // flood's 429s would too, and cost a line each: the limiter logs one line per client instead.
+    const quiet =
+      (PROBE_PATHS.has(path) && reply.statusCode < 400) || (reply.statusCode === 429 && path === config.WEBHOOK_PATH);
+    const level = quiet ? 'debug' : 'info';
     request.log[level](
       {
         method: request.method,

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { FETCH_ORDER_JOB, newEventJobId, type EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
 import { waitForReplicas, type ReplicaWait } from '../wait-for-replicas.js';
+import { batchedAdd } from './batched-add.js';
 import type { MoriEvent } from './normalize-event.js';
 
 export type EnqueueOutcome = 'accepted' | 'duplicate';
@@ -24,7 +25,7 @@ export interface EnqueueOptions {
  * still on its way to the replicas.
  */
 async function addDurably(queue: Queue<EventJobData>, data: EventJobData, jobId: string, opts: EnqueueOptions) {
-  const job = await queue.add(FETCH_ORDER_JOB, data, {
+  const job = await batchedAdd(queue, FETCH_ORDER_JOB, data, {
     jobId,
     deduplication: { id: data.eventId, ttl: opts.dedupeTtlMs },
   });

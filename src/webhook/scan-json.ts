@@ -10,9 +10,10 @@ export interface JsonShape {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN = new Set([0x5b, 0x7b]);
-const CLOSE = new Set([0x5d, 0x7d]);
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+// '[' '{', ']' '}', and JSON's four whitespace bytes: compared directly, as this runs over every
+// byte of every webhook (a Set lookup per byte showed in the CPU profile).
+const [OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLOSE_OBJECT] = [0x5b, 0x7b, 0x5d, 0x7d];
+const [SPACE, TAB, LF, CR] = [0x20, 0x09, 0x0a, 0x0d];
 
 /**
  * One pass over the bytes, no parsing: how deep the JSON nests and whether it carries whitespace
@@ -30,11 +31,11 @@ export function scanJson(raw: Buffer): JsonShape {
       if (b === BACKSLASH) i++;
       else if (b === QUOTE) inString = false;
     } else if (b === QUOTE) inString = true;
-    else if (OPEN.has(b)) {
+    else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
       depth++;
       if (depth > deepest && (deepest = depth) > MAX_JSON_DEPTH) break;
-    } else if (CLOSE.has(b)) depth--;
-    else if (SPACE.has(b)) spaced = true;
+    } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--;
+    else if (b === SPACE || b === TAB || b === LF || b === CR) spaced = true;
   }
   return { depth: deepest, spaced };
 }

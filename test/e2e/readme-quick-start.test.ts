@@ -44,7 +44,8 @@ describe('the README quick start', () => {
     };
     const service = await startService({ ...env, ORDER_PENDING_BASE_MS: '200' }, inject('builtMain'), cwd);
     onTestFinished(() => void service.child.kill('SIGKILL'));
-    expect(service.output()).toContain('started a local redis-server');
+    // Log lines are written in batches, at most 250 ms late (src/logger.ts).
+    await eventually(() => service.output().includes('started a local redis-server'), { what: 'the start-up line' });
 
     // 3. send-test-event, then the file, status and /metrics
     const port = new URL(service.url).port;

@@ -249,7 +249,8 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
       headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, WEBHOOK_SECRET) },
       body,
     });
-    expect(off.output()).toContain('mori-webhook-receiver started');
+    // Log lines are written in batches, at most 250 ms late (src/logger.ts).
+    await eventually(() => off.output().includes('mori-webhook-receiver started'), { what: 'the start-up line' });
     expect(otelLoaded(off.output())).toEqual([]);
   });
 });

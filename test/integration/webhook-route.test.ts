@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { rateLimitNamespace } from '../../src/keys.js';
 import { EVENTS_QUEUE } from '../../src/queues.js';
 import { buildTestServer, TEST_SECRET, type TestServer } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
@@ -177,6 +178,23 @@ describe('POST /webhooks/mori', () => {
     });
   });
 
+  describe('concurrent webhooks share one Redis write (src/webhook/batched-add.ts)', () => {
+    it('each is answered for itself: every new event accepted with its own job, every repeat a duplicate', async () => {
+      server = await buildTestServer();
+      const events = Array.from({ length: 30 }, (_, i) =>
+        JSON.stringify({ eventId: `batch-${i}`, eventType: 'order.antiAi.completed', data: { orderId: `${100 + i}` } }),
+      );
+      // Each event twice, all at once: the repeats land in the same batch as their first copy.
+      const answers = await Promise.all([...events, ...events].map((body) => post(body)));
+      expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+      const fresh = answers.filter((a) => a.json().data.duplicate === false).map((a) => a.json().data.eventId);
+      expect(fresh.sort()).toEqual(events.map((_, i) => `batch-${i}`).sort());
+      const queued = await jobs();
+      expect(queued).toHaveLength(30);
+      expect(new Set(queued.map((j) => j.data.eventId)).size).toBe(30);
+    });
+  });
+
   describe('an event type this receiver does not handle', () => {
     it('answers 200 ignored, enqueues nothing and counts it', async () => {
       server = await buildTestServer();
@@ -339,6 +357,18 @@ describe('POST /webhooks/mori', () => {
         ),
       );
       expect(signed.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    });
+
+    it('once the store says a client is over, the rest of its window is answered without asking it again', async () => {
+      server = await buildTestServer({ RATE_LIMIT_MAX: '3' });
+      const codes: number[] = [];
+      // Forged: a signature header that is checked and fails, so each request would count.
+      for (let i = 0; i < 10; i++) codes.push((await post(CURRENT, {}, { secret: 'whsec_forged_xx' })).statusCode);
+      expect(codes).toEqual([401, 401, 401, ...Array(7).fill(429)]);
+      const [key] = await server.producer.keys(`${rateLimitNamespace(server.config.REDIS_PREFIX)}*`);
+      // The fourth went past the budget; the six after it never reached Redis.
+      expect(await server.producer.get(key!)).toBe('4');
+      expect((await post(CURRENT)).statusCode).toBe(200);
     });
   });
 

@@ -11,6 +11,7 @@ import { CURRENT_EVENT_TYPE, LEGACY_EVENT_TYPE } from '../../webhook/event-schem
 import { normalizeEvent } from '../../webhook/normalize-event.js';
 import { verifySignature, type SignatureResult } from '../../webhook/verify-signature.js';
 import { unsignedLimitOptions } from '../rate-limit.js';
+import { createSpentBudgets } from '../spent-budgets.js';
 import { errorBody, ok } from '../reply.js';
 
 export interface WebhookRouteDeps {
@@ -171,17 +172,25 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
   // too: a request without any signature header is turned away at once while its client is over
   // the budget (no parsing, no HMAC); a request whose signature failed is counted after the check;
   // and one refused before the check (413, 415, malformed) is counted as it leaves.
+  // Once the store says a client is over, the rest of its window is answered from spent-budgets.ts.
   const unsignedLimit = app.createRateLimit(unsignedLimitOptions(config));
+  const spent = createSpentBudgets();
   const overBudget = async (request: FastifyRequest, reply: FastifyReply, increment: boolean): Promise<boolean> => {
-    const verdict = await unsignedLimit(request, { increment });
-    // Counting this request, over means past the budget; only looking, it means the budget is spent.
-    if (verdict.isAllowed || !(increment ? verdict.isExceeded : verdict.remaining === 0)) return false;
-    const err = new AppError(
-      'RATE_LIMITED',
-      `too many requests without a valid signature; retry in ${verdict.ttlInSeconds} s`,
-    );
+    const now = Date.now();
+    let retryAfterS = spent.retryAfterS(request.ip, now);
+    if (retryAfterS === undefined) {
+      const verdict = await unsignedLimit(request, { increment });
+      // Counting this request, over means past the budget; only looking, it means the budget is spent.
+      if (verdict.isAllowed || !(increment ? verdict.isExceeded : verdict.remaining === 0)) return false;
+      retryAfterS = verdict.ttlInSeconds;
+      // One line per client and window: the refusals themselves are logged at debug (build-server.ts).
+      if (spent.spend(request.ip, now, verdict.ttl)) {
+        request.log.warn({ ip: request.ip, retryAfterS }, 'a client spent its budget for unsigned requests');
+      }
+    }
+    const err = new AppError('RATE_LIMITED', `too many requests without a valid signature; retry in ${retryAfterS} s`);
     request.rejection = err;
-    await reply.code(err.statusCode).header('retry-after', String(verdict.ttlInSeconds)).send(errorBody(err));
+    await reply.code(err.statusCode).header('retry-after', String(retryAfterS)).send(errorBody(err));
     return true;
   };
   const hasSignatureHeader = (request: FastifyRequest) =>
@@ -198,7 +207,9 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     },
     onResponse: async (request, reply) => {
       const refusedBeforeCheck = request.webhook === undefined && reply.statusCode >= 400 && reply.statusCode !== 429;
-      if (verifying && refusedBeforeCheck) await unsignedLimit(request);
+      if (verifying && refusedBeforeCheck && spent.retryAfterS(request.ip, Date.now()) === undefined) {
+        await unsignedLimit(request);
+      }
     },
     handler,
   });

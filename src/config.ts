@@ -85,7 +85,11 @@ const path = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected a path starting 
 const envSchema = z.object({
   ROLE: z.enum(ROLES).default('all'),
   PORT: int(0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Loopback unless told otherwise: `npm start` on a laptop should not serve /metrics (no token) to
+   * the network. The image and docker-compose.yml set HOST=0.0.0.0 themselves.
+   */
+  HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: redisUrl.optional(),
   /** Key prefix of every queue; the braces are a Redis Cluster hash tag (docs/field-notes.md "Naming"). */
   REDIS_PREFIX: z

@@ -48,7 +48,7 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
   'register-webhook': { run: registerWebhook, help: REGISTER_WEBHOOK_HELP },
   webhooks: { run: webhooks, help: WEBHOOKS_HELP },
   recover: { run: recover, help: RECOVER_HELP },
-  status: { run: status, help: STATUS_HELP },
+  status: { run: (ctx) => status(ctx, stop.signal), help: STATUS_HELP },
 };
 
 /** This package's version: the nearest package.json above this file that is ours. */

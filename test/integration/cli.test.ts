@@ -6,6 +6,7 @@ import { UsageError } from '../../src/cli/io.js';
 import { createMockMori } from '../../src/cli/mock-mori.js';
 import { registerWebhook } from '../../src/cli/register-webhook.js';
 import { replay } from '../../src/cli/replay.js';
+import { randomOrderIdOfType } from '../../src/cli/sample-orders.js';
 import { status } from '../../src/cli/status.js';
 import {
   DELIVERIES_QUEUE,
@@ -166,6 +167,54 @@ describe('mock-mori', () => {
       watermarks: ['© MORI demo'],
     });
     expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  });
+});
+
+describe('mock-mori serves what send-test-event announces', () => {
+  it("serves the event's order type, failed when send-test-event --failed picked the id, and logs one line per request", async () => {
+    const lines: string[] = [];
+    const mori = createMockMori({ token: 'tok', finishAfterMs: 0, log: (l) => lines.push(l) });
+    await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => mori.close());
+    const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    const get = async (path: string) =>
+      (await (await fetch(`${base}${path}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
+        data: Record<string, unknown>;
+      };
+
+    for (const failed of [false, true]) {
+      const id = randomOrderIdOfType('watermarkExtract', failed);
+      const { data } = await get(`/api/v3/orders/${id}`);
+      expect(data).toMatchObject({ orderId: id, type: 'watermarkExtract', status: failed ? 'failed' : 'complete' });
+      expect(lines.at(-1)).toBe(`GET /api/v3/orders/${id} → 200 (watermarkExtract ${failed ? 'failed' : 'complete'})`);
+    }
+    await fetch(`${base}/api/v3/orders/1`, { headers: { authorization: 'Bearer wrong' } });
+    expect(lines.at(-1)).toBe('GET /api/v3/orders/1 → 401');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(lines).toHaveLength(3);
+  });
+});
+
+describe('status', () => {
+  it("shows - rather than 0s for an empty queue's oldest wait, and --watch reports again until stopped", async () => {
+    const prefix = testPrefix();
+    await queues(prefix);
+    const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
+    const once = context([], env);
+    expect(await status(once.ctx)).toBe(0);
+    expect(once.out[1]).toMatch(/^mori-events(\s+0){6}\s+-$/);
+
+    const stop = new AbortController();
+    const watching = context(['--watch', '--interval', '0.1', '--json'], env);
+    const done = status(watching.ctx, stop.signal);
+    await eventually(() => watching.out.length >= 3, { what: 'three reports' });
+    stop.abort();
+    expect(await done).toBe(0);
+    const reports = watching.out.map((l) => JSON.parse(l) as { at: string; queues: Record<string, unknown> });
+    expect(reports.every((r) => r.queues[EVENTS_QUEUE] !== undefined && !Number.isNaN(Date.parse(r.at)))).toBe(true);
+
+    await expect(status(context(['--interval', '1'], env).ctx)).rejects.toThrow('--interval applies to --watch');
+    await expect(status(context(['--watch', '--interval', 'soon'], env).ctx)).rejects.toThrow(/--interval.*'soon'/);
   });
 });
 

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       ROLE: 'all',
       PORT: 8080,
-      HOST: '0.0.0.0',
+      HOST: '127.0.0.1',
       MORI_API_BASE_URL: 'https://api.bizmori.com',
       WEBHOOK_PATH: '/webhooks/mori',
       WEBHOOK_BODY_LIMIT: 65536,

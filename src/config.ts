@@ -266,16 +266,16 @@ function deepFreeze<T>(value: T): T {
  * tool, which needs Redis or the secret but never both roles' requirements.
  */
 export function parseEnv(source: NodeJS.ProcessEnv): Env {
-  const { env, problems } = parseVariables(source);
+  const { env, problems } = readVariables(source);
   if (problems.length > 0) throw new ConfigError(problems);
   return env;
 }
 
 /**
  * The variables, each problem named; the variables that had one are read as unset, so the checks
- * that depend on the others (sinks, ROLE's requirements) still run and report too.
+ * that depend on the others (sinks, ROLE's requirements, `doctor`'s) still run and report too.
  */
-function parseVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string[]; invalid: Set<string> } {
+export function readVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string[]; invalid: Set<string> } {
   // Empty strings count as unset, as .env files and compose interpolation produce them.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
@@ -287,7 +287,7 @@ function parseVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string
 
 /** Parses the environment once; throws one ConfigError listing every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv): Config {
-  const { env: e, problems, invalid } = parseVariables(source);
+  const { env: e, problems, invalid } = readVariables(source);
   const sinks = invalid.has('SINKS') || invalid.has('SINKS_FILE') ? [] : readSinks(e, problems);
   // With ROLE itself invalid, which requirements apply is unknown: only ROLE's problem is named.
   const runsApi = e.ROLE !== 'worker';

@@ -82,6 +82,8 @@ export interface MockMoriOptions {
   /** How many file downloads to cut off halfway, to play a network that breaks. @defaultValue 0 */
   cutDownloads?: number;
   log?: (line: string) => void;
+  /** How far the simulator's clock (its `Date` header) is ahead of ours, to play a skewed clock. @defaultValue 0 */
+  clockSkewMs?: number;
 }
 
 export interface MockMori {
@@ -318,6 +320,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       if (url.pathname !== '/healthz')
         log(`${req.method} ${url.pathname} → ${res.writableFinished ? res.statusCode : 'cut off'}${detail}`);
     });
+    if (opts.clockSkewMs) res.setHeader('date', new Date(Date.now() + opts.clockSkewMs).toUTCString());
     try {
       if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
       const auth = req.headers.authorization ?? '';

@@ -36,6 +36,7 @@ const COMMANDS = [
   'webhooks',
   'recover',
   'status',
+  'doctor',
 ];
 
 describe('the command-line tool as a person meets it', () => {

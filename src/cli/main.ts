@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { ConfigError } from '../config.js';
+import { DEAD_LETTERS_HELP, deadLetters } from './dead-letters.js';
 import { DOCTOR_HELP, doctor } from './doctor.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
@@ -21,6 +22,8 @@ ${SEND_TEST_EVENT_HELP}
 ${MOCK_MORI_HELP}
 
 ${REPLAY_HELP}
+
+${DEAD_LETTERS_HELP}
 
 ${ENQUEUE_ORDER_HELP}
 
@@ -47,6 +50,7 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
   'send-test-event': { run: sendTestEvent, help: SEND_TEST_EVENT_HELP },
   'mock-mori': { run: (ctx) => mockMori(ctx, stop.signal), help: MOCK_MORI_HELP },
   replay: { run: replay, help: REPLAY_HELP },
+  'dead-letters': { run: deadLetters, help: DEAD_LETTERS_HELP },
   'enqueue-order': { run: enqueueOrder, help: ENQUEUE_ORDER_HELP },
   'register-webhook': { run: registerWebhook, help: REGISTER_WEBHOOK_HELP },
   webhooks: { run: webhooks, help: WEBHOOKS_HELP },

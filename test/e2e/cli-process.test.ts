@@ -37,6 +37,7 @@ const COMMANDS = [
   'recover',
   'status',
   'doctor',
+  'dead-letters',
 ];
 
 describe('the command-line tool as a person meets it', () => {

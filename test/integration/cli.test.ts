@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { deadLetters } from '../../src/cli/dead-letters.js';
 import { enqueueOrder } from '../../src/cli/enqueue-order.js';
 import { UsageError } from '../../src/cli/io.js';
 import { createMockMori } from '../../src/cli/mock-mori.js';
@@ -116,6 +117,80 @@ describe('enqueue-order, status and replay', () => {
     const human = context([], env);
     await status(human.ctx);
     expect(human.out.join('\n')).toContain('dead-lettered deliveries: archive=1');
+  });
+
+  it('replay says when --sink or --job matches nothing and exits 1; dead-letters lists and discards them for good', async () => {
+    const prefix = testPrefix();
+    // "gone" was removed from SINKS; "crm" is still configured.
+    const sinks = JSON.stringify([{ type: 'stdout', name: 'crm' }]);
+    const env = {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      SINKS: sinks,
+      MORI_WEBHOOK_SECRET: 'whsec_abcdefgh',
+      MORI_API_TOKEN: 't',
+    };
+    const { deliveries } = await queues(prefix);
+    for (const [n, sink] of [
+      [1, 'gone'],
+      [2, 'gone'],
+      [3, 'crm'],
+    ] as const) {
+      const deliveryId = `dlv_${String(n).repeat(32)}`;
+      await deliveries.add(
+        DELIVER_JOB,
+        {
+          deliveryId,
+          sinkName: sink,
+          orderId: String(n),
+          updatedAt: '2026-01-01T00:00:00Z',
+          order: {},
+          fetchedAt: Date.now(),
+          event: { eventId: 'e', eventType: 't', occurredAt: null, receivedAt: 'r' },
+        },
+        { jobId: deliveryJobId(deliveryId, sink) },
+      );
+    }
+    await deadLetterAll(DELIVERIES_QUEUE, prefix, 3, () => deliveries.getFailedCount());
+
+    const typo = context(['--sink', 'crn'], env);
+    expect(await replay(typo.ctx)).toBe(1);
+    expect(typo.err).toEqual(["no dead letter for sink 'crn' (dead letters per sink: status)"]);
+    const noJob = context(['--job', 'nope', '--dry-run'], env);
+    expect(await replay(noJob.ctx)).toBe(1);
+    expect(noJob.err).toEqual(["no dead letter with job id 'nope'"]);
+    expect(await deliveries.getFailedCount()).toBe(3);
+
+    const list = context(['list'], env);
+    expect(await deadLetters(list.ctx)).toBe(0);
+    expect(list.out.filter((l) => l.endsWith('[sink not in SINKS: replay cannot deliver it]'))).toHaveLength(2);
+    expect(list.out.at(-1)).toBe('3 dead letter(s)');
+    const json = context(['list', '--json', '--sink', 'crm'], env);
+    expect(await deadLetters(json.ctx)).toBe(0);
+    expect(json.out.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        orderId: '3',
+        sink: 'crm',
+        sinkConfigured: true,
+        failedReason: 'sink "crm" answered 500',
+      }),
+    ]);
+
+    await expect(deadLetters(context(['discard'], env).ctx)).rejects.toThrow(
+      'exactly one of --sink NAME, --job ID or --all',
+    );
+    const dry = context(['discard', '--sink', 'gone', '--dry-run'], env);
+    expect(await deadLetters(dry.ctx)).toBe(0);
+    expect(dry.out.at(-1)).toBe('would discard 2 dead letter(s)');
+    expect(await deliveries.getFailedCount()).toBe(3);
+    const discard = context(['discard', '--sink', 'gone'], env);
+    expect(await deadLetters(discard.ctx)).toBe(0);
+    expect(discard.out.at(-1)).toBe('discarded 2 dead letter(s)');
+    expect(await deliveries.getFailedCount()).toBe(1);
+    expect(await deliveries.getJob(deliveryJobId(`dlv_${'1'.repeat(32)}`, 'gone'))).toBeUndefined();
+    const again = context(['discard', '--sink', 'gone'], env);
+    expect(await deadLetters(again.ctx)).toBe(1);
+    expect(again.err).toEqual(["no dead letter for sink 'gone' (dead letters per sink: status)"]);
   });
 
   it('refuses an order id that is not one, naming it', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
+import { redactSecrets } from './redact-secrets.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
 /** Every role runs the same program; ROLE picks which halves start (docs/interface.md, "Running it"). */
@@ -97,6 +98,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")')
     .default('{mori}'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: pretty on a terminal outside production, JSON otherwise (src/logger.ts, usePrettyLogs). */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
 
   MORI_API_BASE_URL: httpUrl.default('https://api.bizmori.com'),
   MORI_API_TOKEN: z.string().min(1).optional(),
@@ -219,6 +222,19 @@ function formatIssue(prefix: string, issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
+/** Longest part of a bad value a message echoes. */
+const ECHO_CHARS = 60;
+
+/**
+ * ` (got "…")`: the bad value, so the reader sees what was read, through the one secret rule
+ * (src/redact-secrets.ts): a token, secret or URL variable shows as [redacted].
+ */
+function echo(name: string, value: string | undefined): string {
+  if (value === undefined) return '';
+  const shown = String((redactSecrets({ [name]: value }) as Record<string, unknown>)[name]);
+  return ` (got ${JSON.stringify(shown.length > ECHO_CHARS ? `${shown.slice(0, ECHO_CHARS)}…` : shown)})`;
+}
+
 function readSinks(env: Env, problems: string[]): SinkConfig[] {
   if (env.SINKS !== undefined && env.SINKS_FILE !== undefined) {
     problems.push('SINKS and SINKS_FILE: set one of them, not both');
@@ -282,7 +298,11 @@ export function readVariables(source: NodeJS.ProcessEnv): { env: Env; problems: 
   if (parsed.success) return { env: parsed.data, problems: [], invalid: new Set() };
   const invalid = new Set(parsed.error.issues.map((i) => String(i.path[0])));
   const rest = envSchema.parse(Object.fromEntries(Object.entries(env).filter(([k]) => !invalid.has(k))));
-  return { env: rest, problems: parsed.error.issues.map((i) => formatIssue('', i)), invalid };
+  const problems = parsed.error.issues.map((i) => {
+    const name = String(i.path[0]);
+    return `${formatIssue('', i)}${echo(name, env[name])}`;
+  });
+  return { env: rest, problems, invalid };
 }
 
 /** Parses the environment once; throws one ConfigError listing every problem. */

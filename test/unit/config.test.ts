@@ -50,6 +50,22 @@ describe('loadConfig', () => {
     ).toEqual(['whsec_newsecret1', 'whsec_oldsecret2']);
   });
 
+  it('echoes the bad value, with tokens, secrets and URLs masked', () => {
+    const p = problems({
+      ...BASE,
+      PORT: 'eighty',
+      MORI_WEBHOOK_SECRET: 'short',
+      ADMIN_TOKEN: 'tooshort-admin',
+      REDIS_URL: 'http://user:hunter2@redis',
+      LOG_FORMAT: 'fancy',
+    });
+    expect(p).toContain('PORT: expected a whole number (got "eighty")');
+    expect(p.find((x) => x.startsWith('LOG_FORMAT:'))).toMatch(/\(got "fancy"\)$/);
+    for (const name of ['MORI_WEBHOOK_SECRET', 'ADMIN_TOKEN', 'REDIS_URL'])
+      expect(p.find((x) => x.startsWith(name))).toMatch(/\(got "\[redacted\]"\)$/);
+    expect(p.join('\n')).not.toMatch(/short"|tooshort|hunter2/);
+  });
+
   it('names every problem at once', () => {
     const p = problems({
       PORT: 'eighty',

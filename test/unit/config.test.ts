@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const BASE = { MORI_WEBHOOK_SECRET: 'whsec_abcdefgh', MORI_API_TOKEN: 'token' };
 
@@ -101,7 +101,7 @@ describe('loadConfig', () => {
   });
 
   it('reads sinks from SINKS_FILE and refuses both at once', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sinks-'));
+    const dir = tempDir('sinks-');
     const file = join(dir, 'sinks.json');
     writeFileSync(file, JSON.stringify([{ type: 'stdout', name: 'out' }]));
     expect(loadConfig({ ...BASE, SINKS_FILE: file }).sinks).toEqual([{ type: 'stdout', name: 'out' }]);

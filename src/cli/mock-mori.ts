@@ -84,6 +84,30 @@ export interface MockMoriOptions {
   log?: (line: string) => void;
   /** How far the simulator's clock (its `Date` header) is ahead of ours, to play a skewed clock. @defaultValue 0 */
   clockSkewMs?: number;
+  /**
+   * What an order id never created, set or scripted gets: `simulate` (any id is an order, the
+   * CLI's demo) or `not-found` (404 ORDER_NOT_FOUND, as MORI answers for another account's id: tests
+   * that set each order). @defaultValue 'simulate'
+   */
+  unknownOrders?: 'simulate' | 'not-found';
+}
+
+/**
+ * One scripted answer to an order look-up, for tests: an HTTP error, a given order, or a delay
+ * (then the next answer). Consumed one per look-up, before the order's usual answer.
+ */
+type ScriptedAnswer =
+  | { status: number; body?: unknown; retryAfter?: string; delayMs?: number; headers?: Record<string, string> }
+  | { order: Record<string, unknown>; delayMs?: number; headers?: Record<string, string> }
+  | { delayMs: number };
+
+/** A request as the simulator saw it; `orderId` is empty for other paths than an order's detail. */
+interface RecordedRequest {
+  method: string;
+  path: string;
+  orderId: string;
+  authorization: string | undefined;
+  at: number;
 }
 
 export interface MockMori {
@@ -92,15 +116,33 @@ export interface MockMori {
   createOrder(type?: OrderType, outcome?: SampleOutcome): Record<string, unknown>;
   /** Every /api/ request served, how many were answered 429, and file downloads started. */
   stats: { requests: number; rateLimited: number; downloads: number };
+  /** Serve this order exactly as given (v2 and v3 alike) from now on. */
+  setOrder(order: Record<string, unknown>): void;
+  /** Answers to an order's next look-ups, in order; then its usual answer. */
+  script(orderId: string, answers: ScriptedAnswer[]): void;
+  /** Accept another bearer token from now on (to "fix" a misconfigured token). */
+  setToken(token: string): void;
+  /** Every request received, authorized or not. */
+  requests: RecordedRequest[];
+  requestsFor(orderId: string): RecordedRequest[];
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 function moriError(res: ServerResponse, status: number, code: string, message: string): void {
   json(res, status, { success: false, message, code, errors: { message, propertyName: null } });
+}
+
+/** A path segment as text; a malformed %-escape stays as it came (the id check refuses it). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -280,6 +322,10 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
   };
 
   const stats = { requests: 0, rateLimited: 0, downloads: 0 };
+  const fixedOrders = new Map<string, Record<string, unknown>>();
+  const scripts = new Map<string, ScriptedAnswer[]>();
+  const requests: RecordedRequest[] = [];
+  let token = opts.token;
   let cutsLeft = opts.cutDownloads ?? 0;
   const fileBytes = opts.fileBytes ?? 64 * 1024;
 
@@ -321,10 +367,19 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         log(`${req.method} ${url.pathname} → ${res.writableFinished ? res.statusCode : 'cut off'}${detail}`);
     });
     if (opts.clockSkewMs) res.setHeader('date', new Date(Date.now() + opts.clockSkewMs).toUTCString());
+    const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
+    const lookedUp = req.method === 'GET' && orderMatch && orderMatch[2] !== 'webhooks';
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '/',
+      orderId: lookedUp ? safeDecode(orderMatch[2]!) : '',
+      authorization: req.headers.authorization,
+      at: Date.now(),
+    });
     try {
       if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
       const auth = req.headers.authorization ?? '';
-      const authorized = auth.startsWith('Bearer ') && (opts.token === undefined || auth === `Bearer ${opts.token}`);
+      const authorized = auth.startsWith('Bearer ') && (token === undefined || auth === `Bearer ${token}`);
       if (url.pathname.startsWith('/api/') && !authorized)
         return moriError(res, 401, 'UNAUTHORIZED', 'Invalid or missing API token');
 
@@ -386,10 +441,28 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           },
         });
       }
-      const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && orderMatch && orderMatch[2] !== 'webhooks') {
-        const id = decodeURIComponent(orderMatch[2] ?? '');
+      if (lookedUp) {
+        const id = safeDecode(orderMatch[2]!);
+        const step = scripts.get(id)?.shift();
+        if (step?.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+        if (res.destroyed) return;
+        if (step && 'order' in step) {
+          note('scripted');
+          return json(res, 200, { data: step.order }, step.headers);
+        }
+        if (step && 'status' in step) {
+          note('scripted');
+          const body = step.body ?? { success: false, message: 'scripted failure', code: `HTTP_${step.status}` };
+          return json(res, step.status, body, {
+            ...(step.retryAfter ? { 'retry-after': step.retryAfter } : {}),
+            ...step.headers,
+          });
+        }
+        const fixed = fixedOrders.get(id);
+        if (fixed) return json(res, 200, { data: fixed });
         if (!ORDER_ID_PATTERN.test(id)) return moriError(res, 400, 'VALIDATION_FAILED', 'Invalid order id');
+        if (opts.unknownOrders === 'not-found' && !orders.has(id))
+          return moriError(res, 404, 'ORDER_NOT_FOUND', 'Order not found');
         const sim = track(id);
         note(`${sim.type} ${sim.status}`);
         return json(res, 200, { data: render(sim, orderMatch[1] as 'v2' | 'v3') });
@@ -483,6 +556,13 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     server,
     createOrder,
     stats,
+    setOrder: (order) => fixedOrders.set(String(order.orderId), order),
+    script: (orderId, answers) => scripts.set(orderId, [...(scripts.get(orderId) ?? []), ...answers]),
+    setToken: (t) => {
+      token = t;
+    },
+    requests,
+    requestsFor: (orderId) => requests.filter((r) => r.orderId === orderId),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();

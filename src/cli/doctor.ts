@@ -190,9 +190,17 @@ export async function doctor(ctx: CliContext): Promise<number> {
   // Every problem at once, as the service would name them at start-up; the variables without one
   // are still read, so the other checks run with what is valid.
   const checks = checkConfig(ctx.env);
-  const { env } = readVariables(ctx.env);
-  checks.push(...(await checkRedis(env)));
+  const { env, invalid } = readVariables(ctx.env);
+  // A variable read as unset would send the check to the default (the embedded Redis, MORI's
+  // production API) rather than where the service is meant to go: such a check waits for the fix.
+  const unusable = (names: string[]) => names.filter((n) => invalid.has(n));
+  const badRedis = unusable(['REDIS_URL']);
+  if (badRedis.length > 0) checks.push(fail(`Redis: not checked (${badRedis.join(', ')} is invalid)`, 'fix it first'));
+  else checks.push(...(await checkRedis(env)));
+  const badMori = unusable(['MORI_API_BASE_URL', 'MORI_API_TOKEN', 'MORI_TIMEOUT_MS']);
   if (values.offline) checks.push(warn('MORI: not checked (--offline)', 'run doctor without --offline to check it'));
+  else if (badMori.length > 0)
+    checks.push(fail(`MORI: not checked (${badMori.join(', ')} invalid)`, 'fix the configuration first'));
   else checks.push(...(await checkMori(env, values.url)));
 
   for (const c of checks) {

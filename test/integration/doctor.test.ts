@@ -98,6 +98,21 @@ describe('doctor', () => {
     expect(mori.stats.requests).toBe(1);
   });
 
+  it('checks no Redis and no MORI whose address is invalid (rather than the defaults)', async () => {
+    const { code, text } = await runDoctor([], {
+      REDIS_URL: 'http://not-redis',
+      MORI_API_BASE_URL: 'ftp://mori',
+      MORI_API_TOKEN: 'tok',
+      MORI_WEBHOOK_SECRET: 'whsec_demo_secret',
+    });
+    expect(code).toBe(1);
+    expect(text).toMatch(
+      /^✗ configuration: REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL \(got "\[redacted\]"\)$/m,
+    );
+    expect(text).toContain('✗ Redis: not checked (REDIS_URL is invalid)');
+    expect(text).toContain('✗ MORI: not checked (MORI_API_BASE_URL invalid)');
+  });
+
   it('with --offline, makes no MORI call and says so; an unreachable Redis fails', async () => {
     const { mori, url } = await simulator({ token: 'tok', finishAfterMs: 0 });
     const { code, text } = await runDoctor(['--offline'], {

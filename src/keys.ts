@@ -34,3 +34,8 @@ export function reconcileLastSuccessKey(prefix: string): string {
 export function lookupBudgetKey(prefix: string): string {
   return `${prefix}:mori-budget`;
 }
+
+/** Written by every readiness probe: ready means the master of our keys takes writes. */
+export function readyProbeKey(prefix: string): string {
+  return `${prefix}:ready-probe`;
+}

@@ -4,6 +4,7 @@ import { ConfigError, LOCAL_REDIS_URL, loadConfig, readVariables, type Env } fro
 import { createMoriClient, MoriApiError } from '../mori/mori-client.js';
 import { createWebhooksApi, type Webhook } from '../mori/webhooks-api.js';
 import type { Redis } from '../redis.js';
+import { describeRedisTarget, redisTargetOf } from '../redis-target.js';
 import type { CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
@@ -33,8 +34,6 @@ const warn = (what: string, fix: string): Check => ({ mark: '!', what, fix });
  * 5 minutes' tolerance in its libraries), and the reconciler compares MORI's times with ours.
  */
 const CLOCK_SKEW_LIMIT_MS = 30_000;
-
-const masked = (url: string) => url.replace(/\/\/[^@]*@/, '//***@');
 
 /** `INFO <section>` as name → value. */
 async function info(redis: Redis, section: string): Promise<Map<string, string>> {
@@ -66,7 +65,9 @@ function checkConfig(source: NodeJS.ProcessEnv): Check[] {
 }
 
 async function checkRedis(env: Env): Promise<Check[]> {
-  const url = masked(env.REDIS_URL ?? LOCAL_REDIS_URL);
+  const target = redisTargetOf(env, []) ?? { mode: 'single', url: LOCAL_REDIS_URL };
+  // In a cluster, INFO and CONFIG reach one node: the check speaks for that node only.
+  const url = `${describeRedisTarget(target)}${target.mode === 'cluster' ? ' (one node of it)' : ''}`;
   let queues: Awaited<ReturnType<typeof openQueues>>;
   try {
     queues = await openQueues(env);
@@ -194,7 +195,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
   // A variable read as unset would send the check to the default (the embedded Redis, MORI's
   // production API) rather than where the service is meant to go: such a check waits for the fix.
   const unusable = (names: string[]) => names.filter((n) => invalid.has(n));
-  const badRedis = unusable(['REDIS_URL']);
+  const badRedis = [...invalid].filter((n) => n.startsWith('REDIS_'));
   if (badRedis.length > 0) checks.push(fail(`Redis: not checked (${badRedis.join(', ')} is invalid)`, 'fix it first'));
   else checks.push(...(await checkRedis(env)));
   const badMori = unusable(['MORI_API_BASE_URL', 'MORI_API_TOKEN', 'MORI_TIMEOUT_MS']);

@@ -83,9 +83,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(healthRoutes, { redis: deps.redis });
+  await app.register(healthRoutes, { redis: deps.redis, keyPrefix: deps.config.REDIS_PREFIX });
   await app.register(metricsRoute, { metrics: deps.metrics, collect: deps.collectMetrics });
-  if (config.runsApi) await app.register(webhookRoute, { config, queue: deps.queue, metrics: deps.metrics });
+  if (config.runsApi)
+    await app.register(webhookRoute, { config, queue: deps.queue, redis: deps.redis, metrics: deps.metrics });
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {
     // Loaded only when it is on: Bull Board and its UI (lodash, redis-info, templates) are several

@@ -8,7 +8,8 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { LOCAL_REDIS_URL } from '../../src/config.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
-import { answersPing, freePort } from '../helpers/redis-server.js';
+import getPort from 'get-port';
+import { answersPing } from '../helpers/redis-server.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 
 const run = promisify(execFile);
@@ -60,7 +61,7 @@ describe('the README quick start', () => {
     async () => {
       const cli = join(dirname(inject('builtMain')), 'cli/main.js');
       const cwd = mkdtempSync(join(tmpdir(), 'quick-start-'));
-      const moriPort = await freePort();
+      const moriPort = await getPort();
       const prefix = testPrefix();
       expect(
         await localRedisAnswers(),

@@ -2,19 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { thrownBy } from '../helpers/rejection-of.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const BASE = { MORI_WEBHOOK_SECRET: 'whsec_abcdefgh', MORI_API_TOKEN: 'token' };
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>) => thrownBy(() => loadConfig(env), ConfigError).problems;
 
 describe('loadConfig', () => {
   it("applies the contract's defaults", () => {
@@ -64,6 +57,9 @@ describe('loadConfig', () => {
     for (const name of ['MORI_WEBHOOK_SECRET', 'ADMIN_TOKEN', 'REDIS_URL'])
       expect(p.find((x) => x.startsWith(name))).toMatch(/\(got "\[redacted\]"\)$/);
     expect(p.join('\n')).not.toMatch(/short"|tooshort|hunter2/);
+    const cluster = problems({ ...BASE, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'redis://u:hunter2@a:1,http://b' });
+    expect(cluster.join('\n')).toContain('redis://***@a:1');
+    expect(cluster.join('\n')).not.toContain('hunter2');
   });
 
   it('names every problem at once', () => {

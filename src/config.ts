@@ -340,7 +340,8 @@ export function readVariables(source: NodeJS.ProcessEnv): { env: Env; problems: 
   const rest = envSchema.parse(Object.fromEntries(Object.entries(env).filter(([k]) => !invalid.has(k))));
   const problems = parsed.error.issues.map((i) => {
     const name = String(i.path[0]);
-    return `${formatIssue('', i)}${echo(name, env[name])}`;
+    // Some messages name the bad part themselves ("got \"s2\""): those need no second echo.
+    return `${formatIssue('', i)}${/\bgot\b/.test(i.message) ? '' : echo(name, env[name])}`;
   });
   return { env: rest, problems, invalid };
 }

@@ -12,6 +12,8 @@ import { assertRedisKind, WrongRedisKindError } from './redis-kind-check.js';
 import { describeRedisTarget, type RedisTarget } from './redis-target.js';
 import { throttledWarning } from './throttled-warning.js';
 import { createSinks } from './sinks/create-sinks.js';
+import { startTelemetry } from './telemetry.js';
+import { NO_TRACING, type Tracing } from './tracing.js';
 import { archiveDepsFor } from './worker/archive-deps-for.js';
 import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
 import { startWorkers } from './worker/start-workers.js';
@@ -53,12 +55,14 @@ async function resolveRedisTarget(config: Config, logger: Logger, resources: Res
  * Starts the roles ROLE asks for and returns the shutdown function; every resource opened goes on
  * one list that closes in the order lifecycle.ts defines.
  */
-async function start(config: Config, logger: Logger): Promise<() => Promise<boolean>> {
+async function start(config: Config, logger: Logger, tracing: Tracing): Promise<() => Promise<boolean>> {
   const resources = createResources();
   const shutdown = () => resources.closeAll(config.SHUTDOWN_TIMEOUT_MS, logger);
+  // Once the workers and queues are closed, so their last spans are in the batch.
+  resources.add('connections', 'trace exporter', () => tracing.shutdown());
   try {
     const target = await resolveRedisTarget(config, logger, resources);
-    await startRoles(config, logger, target, resources);
+    await startRoles(config, logger, target, resources, tracing);
     return shutdown;
   } catch (err) {
     // Leave nothing behind: an embedded redis-server would outlive us otherwise.
@@ -67,7 +71,13 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
   }
 }
 
-async function startRoles(config: Config, logger: Logger, target: RedisTarget, resources: Resources): Promise<void> {
+async function startRoles(
+  config: Config,
+  logger: Logger,
+  target: RedisTarget,
+  resources: Resources,
+  tracing: Tracing,
+): Promise<void> {
   const metrics = createMetrics();
 
   // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
@@ -86,7 +96,7 @@ async function startRoles(config: Config, logger: Logger, target: RedisTarget, r
   await waitForRedis(producer, target, logger);
   await assertRedisKind(producer, target);
   logger.info({ redis: describeRedisTarget(target), mode: target.mode }, 'Redis answers');
-  const queue = createEventsQueue(producer, config.REDIS_PREFIX);
+  const queue = createEventsQueue(producer, config.REDIS_PREFIX, tracing.bullmq);
   queue.on('error', throttledWarning(logger, { queue: 'events' }, 'events queue error'));
   // A view of the deliveries queue for the gauges and the dashboard; workers add to it on their own connection.
   const deliveriesView = createDeliveriesQueue(producer, config.REDIS_PREFIX);
@@ -104,6 +114,7 @@ async function startRoles(config: Config, logger: Logger, target: RedisTarget, r
     rateLimitRedis,
     collectMetrics,
     adminQueues: queues,
+    tracing,
   });
   resources.add('intake', 'http server', () => server.close());
 
@@ -126,6 +137,7 @@ async function startRoles(config: Config, logger: Logger, target: RedisTarget, r
       metrics,
       logger,
       name: `${hostname()}:${process.pid}`,
+      tracing,
     });
     resources.add('work', 'workers', () => workers.close());
     resources.add('outputs', 'sinks', () => Promise.all(sinks.map((s) => s.close())));
@@ -191,7 +203,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown());
 
   try {
-    stop = await start(config, logger);
+    const tracing = await startTelemetry(process.env, config.ROLE);
+    if (tracing !== NO_TRACING) logger.info('OpenTelemetry traces on (the OTEL_* variables ask for them)');
+    stop = await start(config, logger, tracing);
   } catch (err) {
     if (err instanceof LocalRedisUnavailableError || err instanceof WrongRedisKindError)
       process.stderr.write(`${err.message}\n`);

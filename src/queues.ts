@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, type DefaultJobOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions, type Telemetry } from 'bullmq';
 import type { EventGeneration } from './orders/order-status.js';
 import type { EventSource } from './sinks/sink.js';
 import type { Redis } from './redis.js';
@@ -93,19 +93,29 @@ const DELIVERY_JOB_OPTIONS: DefaultJobOptions = {
   backoff: { type: SINK_BACKOFF },
 };
 
-export function createDeliveriesQueue(connection: Redis, prefix: string): Queue<DeliveryJobData> {
+/**
+ * `telemetry` (bullmq-otel, when traces are on) carries the trace of the job that adds a job into
+ * the job it adds (docs/interface.md, "Traces").
+ */
+export function createDeliveriesQueue(
+  connection: Redis,
+  prefix: string,
+  telemetry?: Telemetry,
+): Queue<DeliveryJobData> {
   return new Queue<DeliveryJobData>(DELIVERIES_QUEUE, {
     connection,
     prefix,
+    telemetry,
     defaultJobOptions: DELIVERY_JOB_OPTIONS,
     streams: { events: { maxLen: 10_000 } },
   });
 }
 
-export function createEventsQueue(connection: Redis, prefix: string): Queue<EventJobData> {
+export function createEventsQueue(connection: Redis, prefix: string, telemetry?: Telemetry): Queue<EventJobData> {
   return new Queue<EventJobData>(EVENTS_QUEUE, {
     connection,
     prefix,
+    telemetry,
     defaultJobOptions: EVENT_JOB_OPTIONS,
     // The producer must fail fast, not wait for a Redis that is away (docs/field-notes.md, bullmq#995).
     skipWaitingForReady: true,
@@ -120,10 +130,11 @@ const RECONCILE_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 1,
 };
 
-export function createReconcileQueue(connection: Redis, prefix: string): Queue {
+export function createReconcileQueue(connection: Redis, prefix: string, telemetry?: Telemetry): Queue {
   return new Queue(RECONCILE_QUEUE, {
     connection,
     prefix,
+    telemetry,
     defaultJobOptions: RECONCILE_JOB_OPTIONS,
     streams: { events: { maxLen: 1000 } },
   });

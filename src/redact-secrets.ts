@@ -13,6 +13,15 @@ const PRESIGNED_URL =
 
 export const REDACTED = '[redacted]';
 
+/**
+ * A URL as it may be recorded (a trace span, a message): scheme, host and path only. Credentials
+ * and the query string go, because that is where tokens and presigned signatures live.
+ */
+export function urlWithoutSecrets(url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
 function isSecretField(name: string): boolean {
   return SECRET_FIELD.test(name);
 }

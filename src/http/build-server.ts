@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
+import type { Tracing } from '../tracing.js';
 import { rateLimitPluginOptions } from './rate-limit.js';
 import { frameworkErrorHandler, installErrorHandling } from './reply.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   collectMetrics?: () => Promise<void>;
   /** Queues shown on the dashboard when ADMIN_TOKEN is set. */
   adminQueues?: Queue[];
+  /** Traces, when the OTEL_* variables ask for them (src/telemetry.ts). */
+  tracing?: Tracing;
 }
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -58,6 +61,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler,
   });
 
+  // First, so that every route and hook registered after it is traced.
+  if (deps.tracing?.fastifyPlugin) await app.register(deps.tracing.fastifyPlugin);
   installErrorHandling(app);
   await app.register(rateLimit, rateLimitPluginOptions(config, deps.rateLimitRedis));
 

@@ -18,6 +18,7 @@ import {
 } from '../queues.js';
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
+import { NO_TRACING, type Tracing } from '../tracing.js';
 import { throttledWarning } from '../throttled-warning.js';
 import { createDeliverProcessor } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
@@ -25,6 +26,7 @@ import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
 import { createReconcileProcessor } from './reconcile-job.js';
 import { createRetryDelay } from './retry-delay.js';
+import { traceDeliver, traceFetchOrder } from './trace-jobs.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -38,6 +40,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Stored on every job this process handles (Bull Board shows it), e.g. `host:pid`. */
   name?: string;
+  /** Traces, when the OTEL_* variables ask for them (src/telemetry.ts); none by default. */
+  tracing?: Tracing;
 }
 
 export interface Workers {
@@ -52,8 +56,9 @@ export interface Workers {
 /** Starts one BullMQ worker per queue with the stalled-job, lock, limiter and retry settings of the config. */
 export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
-  const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
-  const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX);
+  const tracing = deps.tracing ?? NO_TRACING;
+  const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX, tracing.bullmq);
+  const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX, tracing.bullmq);
   // Without a listener BullMQ prints each error's whole stack to the console, many lines each,
   // around the JSON log; with one, an outage costs a line per interval (src/throttled-warning.ts).
   deliveriesQueue.on('error', throttledWarning(logger, { queue: DELIVERIES_QUEUE }, 'queue error'));
@@ -108,6 +113,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     settings: { backoffStrategy: createRetryDelay(config) },
+    telemetry: tracing.bullmq,
   };
 
   // A handled state is remembered at least as long as the reconciler looks back, plus a day.
@@ -125,26 +131,33 @@ export function startWorkers(deps: WorkerDeps): Workers {
   });
   // No Worker `limiter`: the budget sets the queue's global rate limit in Redis, which every worker
   // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
-  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, common);
+  const events: Worker<EventJobData> = new Worker<EventJobData>(
+    EVENTS_QUEUE,
+    traceFetchOrder(fetchOrder, tracing),
+    common,
+  );
   const deliveries = new Worker<DeliveryJobData>(
     DELIVERIES_QUEUE,
-    createDeliverProcessor({
-      config,
-      testMode: testModeOf(config.MORI_API_TOKEN),
-      mori: deps.mori,
-      sinks: deps.sinks,
-      ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX, {
-        replicas: config.REDIS_WAIT_REPLICAS,
-        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-        onShortfall: throttledWarning(
-          logger,
-          { queue: DELIVERIES_QUEUE },
-          'a delivery mark reached fewer replicas than REDIS_WAIT_REPLICAS; a failover now could repeat that delivery',
-        ),
+    traceDeliver(
+      createDeliverProcessor({
+        config,
+        testMode: testModeOf(config.MORI_API_TOKEN),
+        mori: deps.mori,
+        sinks: deps.sinks,
+        ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX, {
+          replicas: config.REDIS_WAIT_REPLICAS,
+          timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+          onShortfall: throttledWarning(
+            logger,
+            { queue: DELIVERIES_QUEUE },
+            'a delivery mark reached fewer replicas than REDIS_WAIT_REPLICAS; a failover now could repeat that delivery',
+          ),
+        }),
+        metrics,
+        logger,
       }),
-      metrics,
-      logger,
-    }),
+      tracing,
+    ),
     common,
   );
 
@@ -203,7 +216,7 @@ function startReconciler(
   eventsQueue: Queue<EventJobData>,
 ): { worker: Worker; close(force: boolean): Promise<void> } {
   const { config, logger } = deps;
-  const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX);
+  const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX, deps.tracing?.bullmq);
   queue.on('error', throttledWarning(logger, { queue: RECONCILE_QUEUE }, 'queue error'));
   const sweep = createReconcileProcessor({
     config,
@@ -220,6 +233,7 @@ function startReconciler(
     concurrency: 1,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    telemetry: deps.tracing?.bullmq,
   });
   worker.on('error', throttledWarning(logger, { queue: RECONCILE_QUEUE }, 'worker error'));
   const scheduled = (async () => {

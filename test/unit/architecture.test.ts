@@ -65,6 +65,17 @@ describe('the source tree keeps its shape (docs/decisions.md, "Architecture")', 
     expect(offenders.map(([f]) => f)).toEqual([]);
   });
 
+  it('only src/otel-tracing.ts imports OpenTelemetry, and only telemetry.ts loads it, on demand', () => {
+    const otel = /^(@opentelemetry\/|@fastify\/otel$|bullmq-otel$)/;
+    const importers = [...sources].filter(([, text]) => runtimeImports(text).some((m) => otel.test(m)));
+    expect(importers.map(([f]) => f)).toEqual(['otel-tracing.ts']);
+    // A static import anywhere would load the SDK with traces off (docs/interface.md, "Traces").
+    const loaders = [...sources].filter(([, text]) => /otel-tracing\.js'/.test(text));
+    expect(loaders.map(([f]) => f)).toEqual(['telemetry.ts']);
+    expect(sources.get('telemetry.ts')).toMatch(/await import\('\.\/otel-tracing\.js'\)/);
+    expect(runtimeImports(sources.get('telemetry.ts')!)).not.toContain('./otel-tracing.js');
+  });
+
   it('only main.ts and cli/ touch process', () => {
     const offenders = [...sources].filter(
       ([file, text]) =>

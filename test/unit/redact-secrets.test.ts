@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../src/logger.js';
-import { redactSecrets } from '../../src/redact-secrets.js';
+import { redactSecrets, urlWithoutSecrets } from '../../src/redact-secrets.js';
 
 const SIGNED = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123456789abcdef';
 /** MORI's documented v3 AI-detection order, its image URLs made presigned as MORI serves them. */
@@ -62,5 +62,16 @@ describe('one secret rule for logs and the dashboard', () => {
     }
     expect(JSON.parse(lines[2]!).err).toMatchObject({ type: 'Error', message: 'MORI answered with [redacted]' });
     expect(JSON.parse(lines[0]!).order.result.probability).toBe(0.31);
+  });
+});
+
+describe('urlWithoutSecrets', () => {
+  it.each([
+    [`https://files.example.com/o/1/image.png?${SIGNED}`, 'https://files.example.com/o/1/image.png'],
+    ['https://user:pass@sink.example.com:8443/hooks?token=abc#frag', 'https://sink.example.com:8443/hooks'],
+    ['http://127.0.0.1:9000/api/v3/orders/123', 'http://127.0.0.1:9000/api/v3/orders/123'],
+  ])('keeps scheme, host and path of %s', (url, expected) => {
+    expect(urlWithoutSecrets(url)).toBe(expected);
+    expect(urlWithoutSecrets(new URL(url))).toBe(expected);
   });
 });

@@ -20,8 +20,10 @@ RUN apt-get update \
 # its young generation and old-space growth from the host's RAM, which let the api reach ~230 MB
 # and the worker ~270 MB on a 24 GiB host; these two flags hold both near 150 MB at ~5 % GC cost,
 # and make the footprint independent of the node's size.
+# HOST: a container must listen on every interface (the service's own default is loopback only).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256" \
+    HOST=0.0.0.0 \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./

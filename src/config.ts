@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
+import { redactSecrets } from './redact-secrets.js';
 import { REDIS_MODES, parseHostPort, redisTargetOf, type HostPort, type RedisTarget } from './redis-target.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
@@ -108,7 +109,11 @@ const path = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected a path starting 
 const envSchema = z.object({
   ROLE: z.enum(ROLES).default('all'),
   PORT: int(0, 65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Loopback unless told otherwise: `npm start` on a laptop should not serve /metrics (no token) to
+   * the network. The image and docker-compose.yml set HOST=0.0.0.0 themselves.
+   */
+  HOST: z.string().min(1).default('127.0.0.1'),
   /** single (REDIS_URL), sentinel or cluster: README, "Redis topologies". */
   REDIS_MODE: z.enum(REDIS_MODES).default('single'),
   REDIS_URL: redisUrl.optional(),
@@ -133,6 +138,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9{}_-]{1,64}$/, 'letters, digits, {}, _ and - only (no ":")')
     .default('{mori}'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: pretty on a terminal outside production, JSON otherwise (src/logger.ts, usePrettyLogs). */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
 
   MORI_API_BASE_URL: httpUrl.default('https://api.bizmori.com'),
   MORI_API_TOKEN: z.string().min(1).optional(),
@@ -250,6 +257,24 @@ function formatIssue(prefix: string, issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
+/** Longest part of a bad value a message echoes. */
+const ECHO_CHARS = 60;
+
+/**
+ * ` (got "…")`: the bad value, so the reader sees what was read, through the one secret rule
+ * (src/redact-secrets.ts): a token, secret or URL variable shows as [redacted], and credentials
+ * inside any URL as ***.
+ */
+function echo(name: string, value: string | undefined): string {
+  if (value === undefined) return '';
+  // A URL's user and password are masked wherever they are (REDIS_CLUSTER_NODES lists URLs).
+  const shown = String((redactSecrets({ [name]: value }) as Record<string, unknown>)[name]).replace(
+    /\/\/[^/@\s]*@/g,
+    '//***@',
+  );
+  return ` (got ${JSON.stringify(shown.length > ECHO_CHARS ? `${shown.slice(0, ECHO_CHARS)}…` : shown)})`;
+}
+
 function readSinks(env: Env, problems: string[]): SinkConfig[] {
   if (env.SINKS !== undefined && env.SINKS_FILE !== undefined) {
     problems.push('SINKS and SINKS_FILE: set one of them, not both');
@@ -297,28 +322,33 @@ function deepFreeze<T>(value: T): T {
  * tool, which needs Redis or the secret but never both roles' requirements.
  */
 export function parseEnv(source: NodeJS.ProcessEnv): Env {
-  const { env, problems } = parseVariables(source);
+  const { env, problems } = readVariables(source);
   if (problems.length > 0) throw new ConfigError(problems);
   return env;
 }
 
 /**
  * The variables, each problem named; the variables that had one are read as unset, so the checks
- * that depend on the others (sinks, ROLE's requirements) still run and report too.
+ * that depend on the others (sinks, ROLE's requirements, `doctor`'s) still run and report too.
  */
-function parseVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string[]; invalid: Set<string> } {
+export function readVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string[]; invalid: Set<string> } {
   // Empty strings count as unset, as .env files and compose interpolation produce them.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
   if (parsed.success) return { env: parsed.data, problems: [], invalid: new Set() };
   const invalid = new Set(parsed.error.issues.map((i) => String(i.path[0])));
   const rest = envSchema.parse(Object.fromEntries(Object.entries(env).filter(([k]) => !invalid.has(k))));
-  return { env: rest, problems: parsed.error.issues.map((i) => formatIssue('', i)), invalid };
+  const problems = parsed.error.issues.map((i) => {
+    const name = String(i.path[0]);
+    // Some messages name the bad part themselves ("got \"s2\""): those need no second echo.
+    return `${formatIssue('', i)}${/\bgot\b/.test(i.message) ? '' : echo(name, env[name])}`;
+  });
+  return { env: rest, problems, invalid };
 }
 
 /** Parses the environment once; throws one ConfigError listing every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv): Config {
-  const { env: e, problems, invalid } = parseVariables(source);
+  const { env: e, problems, invalid } = readVariables(source);
   const sinks = invalid.has('SINKS') || invalid.has('SINKS_FILE') ? [] : readSinks(e, problems);
   const redis = [...invalid].some((name) => name.startsWith('REDIS_')) ? undefined : redisTargetOf(e, problems);
   if (e.REDIS_WAIT_TIMEOUT_MS >= e.WEBHOOK_ENQUEUE_TIMEOUT_MS) {

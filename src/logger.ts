@@ -63,4 +63,36 @@ export function createLogger(level: string, { stdoutIsTaken = false }: { stdoutI
   );
 }
 
+/**
+ * Pretty (one coloured line per entry) when a person reads it: LOG_FORMAT=pretty, or `auto` with the
+ * log stream on a terminal outside production. JSON otherwise: in the container (NODE_ENV=production,
+ * no TTY) and wherever a program reads the logs.
+ */
+export function usePrettyLogs(
+  format: 'auto' | 'pretty' | 'json',
+  isTty: boolean,
+  nodeEnv: string | undefined,
+): boolean {
+  if (format !== 'auto') return format === 'pretty';
+  return isTty && nodeEnv !== 'production';
+}
+
+/**
+ * The same logger (fields, redaction), written by pino-pretty. Loaded only when asked for, so the
+ * JSON path (production) never pays for its modules.
+ */
+export async function createPrettyLogger(
+  level: string,
+  { stdoutIsTaken = false, colorize = false }: { stdoutIsTaken?: boolean; colorize?: boolean } = {},
+): Promise<Logger> {
+  const { default: pretty } = await import('pino-pretty');
+  const stream = pretty({
+    destination: stdoutIsTaken ? 2 : 1,
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
+  return pino(loggerOptions(level), stream);
+}
+
 export type { Logger };

@@ -3,7 +3,7 @@ import { ConfigError, LOCAL_REDIS_PORT, loadConfig, type Config } from './config
 import { LocalRedisUnavailableError, startLocalRedis } from './dev/local-redis.js';
 import { buildServer } from './http/build-server.js';
 import { createResources, once, type Resources } from './lifecycle.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, createPrettyLogger, usePrettyLogs, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createQueueMetricsCollector } from './queue-metrics.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
@@ -175,9 +175,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.LOG_LEVEL, {
-    stdoutIsTaken: config.runsWorker && config.sinks.some((s) => s.type === 'stdout'),
-  });
+  const stdoutIsTaken = config.runsWorker && config.sinks.some((s) => s.type === 'stdout');
+  const logStream = stdoutIsTaken ? process.stderr : process.stdout;
+  const logger = usePrettyLogs(config.LOG_FORMAT, logStream.isTTY, process.env.NODE_ENV)
+    ? await createPrettyLogger(config.LOG_LEVEL, { stdoutIsTaken, colorize: logStream.isTTY })
+    : createLogger(config.LOG_LEVEL, { stdoutIsTaken });
   // A stray rejection (a late error of a connection being replaced, a callback nobody awaits) is a
   // bug to fix, not a reason to drop the jobs this process holds: logged, and the process goes on.
   // An uncaught exception may have left any state half-changed: logged, and the process exits,

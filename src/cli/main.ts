@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { ConfigError } from '../config.js';
+import { DEAD_LETTERS_HELP, deadLetters } from './dead-letters.js';
+import { DOCTOR_HELP, doctor } from './doctor.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
 import { MOCK_MORI_HELP, mockMori } from './mock-mori.js';
@@ -21,6 +23,8 @@ ${MOCK_MORI_HELP}
 
 ${REPLAY_HELP}
 
+${DEAD_LETTERS_HELP}
+
 ${ENQUEUE_ORDER_HELP}
 
 ${REGISTER_WEBHOOK_HELP}
@@ -29,7 +33,9 @@ ${WEBHOOKS_HELP}
 
 ${RECOVER_HELP}
 
-${STATUS_HELP}`;
+${STATUS_HELP}
+
+${DOCTOR_HELP}`;
 
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
@@ -44,11 +50,13 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
   'send-test-event': { run: sendTestEvent, help: SEND_TEST_EVENT_HELP },
   'mock-mori': { run: (ctx) => mockMori(ctx, stop.signal), help: MOCK_MORI_HELP },
   replay: { run: replay, help: REPLAY_HELP },
+  'dead-letters': { run: deadLetters, help: DEAD_LETTERS_HELP },
   'enqueue-order': { run: enqueueOrder, help: ENQUEUE_ORDER_HELP },
   'register-webhook': { run: registerWebhook, help: REGISTER_WEBHOOK_HELP },
   webhooks: { run: webhooks, help: WEBHOOKS_HELP },
   recover: { run: recover, help: RECOVER_HELP },
-  status: { run: status, help: STATUS_HELP },
+  status: { run: (ctx) => status(ctx, stop.signal), help: STATUS_HELP },
+  doctor: { run: doctor, help: DOCTOR_HELP },
 };
 
 /** This package's version: the nearest package.json above this file that is ours. */

@@ -8,6 +8,7 @@ import { UsageError, type CliContext } from './io.js';
 import {
   buildSampleEvent,
   buildSampleOrder,
+  failsInSimulator,
   orderTypeFor,
   outcomeForFileName,
   randomOrderId,
@@ -16,17 +17,19 @@ import {
 } from './sample-orders.js';
 
 export const MOCK_MORI_HELP = `mock-mori [--port 4010] [--host 127.0.0.1] [--token T] [--finish-after SECONDS]
-          [--webhook-url URL --secret S] [--create-every SECONDS] [--plan free|pro|enterprise]
-  A local MORI API simulator. Serves GET /api/v3/orders/{id} and /api/v2/orders/{id} for any id
-  (type chosen from the id, inProgress until --finish-after seconds after first seen, then
-  complete); with --plan, answers 429 RATE_LIMIT_EXCEEDED over the plan's requests a minute; and
+          [--webhook-url URL --secret S] [--create-every SECONDS [--type TYPE] [--failed]] [--plan free|pro|enterprise]
+  A local MORI API simulator; prints one line per request it answers. Serves GET /api/v3/orders/{id}
+  and /api/v2/orders/{id} for any id (type chosen from the id, as send-test-event --type picks it;
+  inProgress until --finish-after seconds after first seen, then complete, or failed for ids ending
+  in 000, as send-test-event --failed picks them); with --plan, answers 429 RATE_LIMIT_EXCEEDED over the plan's requests a minute; and
   the webhook API: POST /api/v2/orders/webhooks registers one (answers a new whsec_ secret once),
   GET lists them, DELETE .../{id} removes one, .../{id}/events is the delivery log and
   .../{id}/events/retry-failed resends FAILED events (7 days, 50 events a call), as MORI does.
   POST /simulate/orders {"type":"aiDetection","fileName":"cat_ai.png"} creates an order, its outcome
   chosen by the file name as in MORI's test mode (_fail, _detected, _undetected, _ai, _human); when it finishes,
   the simulator sends the signed event to every registered webhook and to --webhook-url, retrying
-  like MORI (after 1, 2 and 4 s). --create-every creates one order every N seconds (the demo).`;
+  like MORI (after 1, 2 and 4 s). --create-every creates one order every N seconds (the demo), of
+  --type (default: any) and failed with --failed. GET /healthz answers 200 without a token.`;
 
 /** MORI's documented retry schedule after a failed delivery: ~1 s, 2 s, 4 s (docs/mori-api.md). */
 const MORI_RETRY_DELAYS_MS = [1000, 2000, 4000];
@@ -79,6 +82,32 @@ export interface MockMoriOptions {
   /** How many file downloads to cut off halfway, to play a network that breaks. @defaultValue 0 */
   cutDownloads?: number;
   log?: (line: string) => void;
+  /** How far the simulator's clock (its `Date` header) is ahead of ours, to play a skewed clock. @defaultValue 0 */
+  clockSkewMs?: number;
+  /**
+   * What an order id never created, set or scripted gets: `simulate` (any id is an order, the
+   * CLI's demo) or `not-found` (404 ORDER_NOT_FOUND, as MORI answers for another account's id: tests
+   * that set each order). @defaultValue 'simulate'
+   */
+  unknownOrders?: 'simulate' | 'not-found';
+}
+
+/**
+ * One scripted answer to an order look-up, for tests: an HTTP error, a given order, or a delay
+ * (then the next answer). Consumed one per look-up, before the order's usual answer.
+ */
+type ScriptedAnswer =
+  | { status: number; body?: unknown; retryAfter?: string; delayMs?: number; headers?: Record<string, string> }
+  | { order: Record<string, unknown>; delayMs?: number; headers?: Record<string, string> }
+  | { delayMs: number };
+
+/** A request as the simulator saw it; `orderId` is empty for other paths than an order's detail. */
+interface RecordedRequest {
+  method: string;
+  path: string;
+  orderId: string;
+  authorization: string | undefined;
+  at: number;
 }
 
 export interface MockMori {
@@ -87,15 +116,33 @@ export interface MockMori {
   createOrder(type?: OrderType, outcome?: SampleOutcome): Record<string, unknown>;
   /** Every /api/ request served, how many were answered 429, and file downloads started. */
   stats: { requests: number; rateLimited: number; downloads: number };
+  /** Serve this order exactly as given (v2 and v3 alike) from now on. */
+  setOrder(order: Record<string, unknown>): void;
+  /** Answers to an order's next look-ups, in order; then its usual answer. */
+  script(orderId: string, answers: ScriptedAnswer[]): void;
+  /** Accept another bearer token from now on (to "fix" a misconfigured token). */
+  setToken(token: string): void;
+  /** Every request received, authorized or not. */
+  requests: RecordedRequest[];
+  requestsFor(orderId: string): RecordedRequest[];
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
 function moriError(res: ServerResponse, status: number, code: string, message: string): void {
   json(res, status, { success: false, message, code, errors: { message, propertyName: null } });
+}
+
+/** A path segment as text; a malformed %-escape stays as it came (the id check refuses it). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -194,7 +241,11 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     return { page, limit };
   };
 
-  function track(orderId: string, type?: OrderType, outcome: SampleOutcome = {}): SimOrder {
+  function track(
+    orderId: string,
+    type?: OrderType,
+    outcome: SampleOutcome = failsInSimulator(orderId) ? { failed: true } : {},
+  ): SimOrder {
     let sim = orders.get(orderId);
     if (!sim) {
       sim = {
@@ -271,6 +322,10 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
   };
 
   const stats = { requests: 0, rateLimited: 0, downloads: 0 };
+  const fixedOrders = new Map<string, Record<string, unknown>>();
+  const scripts = new Map<string, ScriptedAnswer[]>();
+  const requests: RecordedRequest[] = [];
+  let token = opts.token;
   let cutsLeft = opts.cutDownloads ?? 0;
   const fileBytes = opts.fileBytes ?? 64 * 1024;
 
@@ -283,7 +338,6 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(fileBytes) });
     if (cutsLeft > 0) {
       cutsLeft -= 1;
-      log(`GET file ${fileId}: cut off halfway`);
       res.write(body.subarray(0, fileBytes / 2), () => res.destroy());
       return;
     }
@@ -301,10 +355,31 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://mock-mori');
+    // One line per request, once it is answered (or cut off): what the worker and the CLI ask, and
+    // what they get. The path only: a download's query string is its presigned signature.
+    let detail = '';
+    const note = (text: string) => {
+      detail = ` (${text})`;
+    };
+    res.once('close', () => {
+      if (url.pathname !== '/healthz')
+        log(`${req.method} ${url.pathname} → ${res.writableFinished ? res.statusCode : 'cut off'}${detail}`);
+    });
+    if (opts.clockSkewMs) res.setHeader('date', new Date(Date.now() + opts.clockSkewMs).toUTCString());
+    const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
+    const lookedUp = req.method === 'GET' && orderMatch && orderMatch[2] !== 'webhooks';
+    requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '/',
+      orderId: lookedUp ? safeDecode(orderMatch[2]!) : '',
+      authorization: req.headers.authorization,
+      at: Date.now(),
+    });
     try {
-      const url = new URL(req.url ?? '/', 'http://mock-mori');
+      if (req.method === 'GET' && url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
       const auth = req.headers.authorization ?? '';
-      const authorized = auth.startsWith('Bearer ') && (opts.token === undefined || auth === `Bearer ${opts.token}`);
+      const authorized = auth.startsWith('Bearer ') && (token === undefined || auth === `Bearer ${token}`);
       if (url.pathname.startsWith('/api/') && !authorized)
         return moriError(res, 401, 'UNAUTHORIZED', 'Invalid or missing API token');
 
@@ -312,7 +387,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         stats.requests += 1;
         if (overLimit()) {
           stats.rateLimited += 1;
-          log(`${req.method} ${url.pathname}: 429 RATE_LIMIT_EXCEEDED`);
+          note('RATE_LIMIT_EXCEEDED');
           return json(res, 429, { code: 'RATE_LIMIT_EXCEEDED' });
         }
       }
@@ -324,7 +399,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           .filter(() => channel === 'all' || channel === 'api')
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.orderId.localeCompare(a.orderId))
           .map((sim) => listRow(track(sim.orderId)));
-        log(`GET /api/v2/orders page ${page}: ${rows.length} orders in all`);
+        note(`page ${page}: ${rows.length} orders in all`);
         return json(res, 200, {
           data: {
             orders: rows.slice((page - 1) * limit, page * limit),
@@ -354,7 +429,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         const base = `http://${req.headers.host ?? '127.0.0.1'}`;
         const result = render(sim).result as { outputFiles: { fileId: string }[] };
         const sign = () => `X-Amz-Expires=3600&X-Amz-Signature=${randomBytes(8).toString('hex')}`;
-        log(`GET ${url.pathname}: ${result.outputFiles.length} file(s)`);
+        note(`${result.outputFiles.length} file(s)`);
         return json(res, 200, {
           data: {
             archiveUrl: `${base}/files/${id}/0?${sign()}`,
@@ -366,12 +441,30 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           },
         });
       }
-      const orderMatch = /^\/api\/(v2|v3)\/orders\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && orderMatch && orderMatch[2] !== 'webhooks') {
-        const id = decodeURIComponent(orderMatch[2] ?? '');
+      if (lookedUp) {
+        const id = safeDecode(orderMatch[2]!);
+        const step = scripts.get(id)?.shift();
+        if (step?.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+        if (res.destroyed) return;
+        if (step && 'order' in step) {
+          note('scripted');
+          return json(res, 200, { data: step.order }, step.headers);
+        }
+        if (step && 'status' in step) {
+          note('scripted');
+          const body = step.body ?? { success: false, message: 'scripted failure', code: `HTTP_${step.status}` };
+          return json(res, step.status, body, {
+            ...(step.retryAfter ? { 'retry-after': step.retryAfter } : {}),
+            ...step.headers,
+          });
+        }
+        const fixed = fixedOrders.get(id);
+        if (fixed) return json(res, 200, { data: fixed });
         if (!ORDER_ID_PATTERN.test(id)) return moriError(res, 400, 'VALIDATION_FAILED', 'Invalid order id');
+        if (opts.unknownOrders === 'not-found' && !orders.has(id))
+          return moriError(res, 404, 'ORDER_NOT_FOUND', 'Order not found');
         const sim = track(id);
-        log(`GET ${url.pathname}: ${sim.status}`);
+        note(`${sim.type} ${sim.status}`);
         return json(res, 200, { data: render(sim, orderMatch[1] as 'v2' | 'v3') });
       }
       if (req.method === 'GET' && url.pathname === '/api/v2/orders/webhooks') {
@@ -392,7 +485,6 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
       if (hookMatch && !hook) return moriError(res, 404, 'WEBHOOK_NOT_FOUND', 'Webhook not found');
       if (hook && req.method === 'DELETE' && !hookMatch?.[2]) {
         webhooks.splice(webhooks.indexOf(hook), 1);
-        log(`DELETE webhook ${hook.id}`);
         return json(res, 200, { data: { id: hook.id } });
       }
       if (hook && req.method === 'GET' && hookMatch?.[2] === '/events') {
@@ -423,8 +515,8 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           }
         }
         const resent = Math.min(50, failed.length);
-        log(
-          `POST retry-failed ${String(body.fromDate)}..${String(body.toDate)}: ${failed.length} failed, resent ${resent}, ${succeeded} delivered`,
+        note(
+          `${String(body.fromDate)}..${String(body.toDate)}: ${failed.length} failed, resent ${resent}, ${succeeded} delivered`,
         );
         return json(res, 200, { data: { total: failed.length, succeeded, failed: resent - succeeded } });
       }
@@ -437,7 +529,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
           typeof body.name === 'string' ? body.name : 'webhook',
           body.isTest === true,
         );
-        log(`POST /api/v2/orders/webhooks: registered webhook ${hook.id} → ${hook.url}`);
+        note(`registered webhook ${hook.id} → ${hook.url}`);
         return json(res, 200, {
           data: { id: hook.id, name: hook.name, secret, isTest: hook.isTest },
         });
@@ -464,6 +556,13 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
     server,
     createOrder,
     stats,
+    setOrder: (order) => fixedOrders.set(String(order.orderId), order),
+    script: (orderId, answers) => scripts.set(orderId, [...(scripts.get(orderId) ?? []), ...answers]),
+    setToken: (t) => {
+      token = t;
+    },
+    requests,
+    requestsFor: (orderId) => requests.filter((r) => r.orderId === orderId),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       server.closeAllConnections();
@@ -484,8 +583,15 @@ export async function mockMori(ctx: CliContext, signal: AbortSignal): Promise<nu
       secret: { type: 'string' },
       'create-every': { type: 'string' },
       plan: { type: 'string' },
+      type: { type: 'string' },
+      failed: { type: 'boolean', default: false },
     },
   });
+  const type = values.type;
+  if (type !== undefined && !(ORDER_TYPES as readonly string[]).includes(type))
+    throw new UsageError(`--type must be one of ${ORDER_TYPES.join(', ')}`);
+  if ((type !== undefined || values.failed) && !values['create-every'])
+    throw new UsageError('--type and --failed apply to the orders --create-every creates');
   const plan = values.plan;
   if (plan !== undefined && !(plan in PLAN_LIMITS_PER_MINUTE))
     throw new UsageError(`--plan must be one of ${Object.keys(PLAN_LIMITS_PER_MINUTE).join(', ')}`);
@@ -494,17 +600,25 @@ export async function mockMori(ctx: CliContext, signal: AbortSignal): Promise<nu
   const finishAfter = Number(values['finish-after']);
   if (!Number.isFinite(finishAfter) || finishAfter < 0)
     throw new UsageError('--finish-after must be a number of seconds');
+  const every = Number(values['create-every']);
+  if (values['create-every'] !== undefined && !(Number.isFinite(every) && every > 0))
+    throw new UsageError('--create-every must be a number of seconds above 0');
   const sim = createMockMori({
     token: values.token,
     finishAfterMs: finishAfter * 1000,
     ...(plan ? { rateLimit: { max: PLAN_LIMITS_PER_MINUTE[plan as MoriPlan], windowMs: 60_000 } } : {}),
     webhooks: values['webhook-url'] && values.secret ? [{ url: values['webhook-url'], secret: values.secret }] : [],
-    log: ctx.out,
+    // A time on each line, so the worker's look-ups and their spacing show.
+    log: (line) => ctx.out(`${new Date().toISOString().slice(11, 23)} ${line}`),
   });
   await new Promise<void>((resolve) => sim.server.listen(Number(values.port), values.host, resolve));
   ctx.out(`mock MORI listening on http://${values.host}:${values.port} (set MORI_API_BASE_URL to it)`);
   let interval: NodeJS.Timeout | undefined;
-  if (values['create-every']) interval = setInterval(() => sim.createOrder(), Number(values['create-every']) * 1000);
+  if (values['create-every'] !== undefined)
+    interval = setInterval(
+      () => sim.createOrder(type as OrderType | undefined, values.failed ? { failed: true } : {}),
+      every * 1000,
+    );
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(interval);
   await sim.close();

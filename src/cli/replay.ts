@@ -1,36 +1,23 @@
 import { parseArgs } from 'node:util';
-import type { Job, Queue } from 'bullmq';
 import { parseEnv } from '../config.js';
-import type { DeliveryJobData, EventJobData } from '../queues.js';
-import { UsageError, type CliContext } from './io.js';
+import {
+  checkFilter,
+  describeDeadLetter,
+  selectDeadLetters,
+  unmatched,
+  type DeadLetter,
+} from './dead-letter-selection.js';
+import type { CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
 export const REPLAY_HELP = `replay [--queue events|deliveries|all] [--job ID]... [--sink NAME] [--dry-run]
   Puts dead-lettered (failed) jobs back to work, with fresh retry budgets, and prints each one it
-  moves. --job picks jobs by id; --sink picks failed deliveries to one sink. Deliveries stay
-  deduplicated: a state a sink already has is not sent again.`;
-
-const PAGE = 500;
+  moves. --job picks jobs by id; --sink picks failed deliveries to one sink; either exits 1 when
+  it matches nothing. Deliveries stay deduplicated: a state a sink already has is not sent again.
+  Dead letters that should not run again (a sink removed from SINKS): dead-letters discard.`;
 
 /** The worker's budget markers; a replayed job starts its budgets again. */
 const BUDGET_FIELDS = ['failingSince', 'pendingSince', 'pendingChecks'];
-
-/** What a dead letter of either queue may carry; every field optional, read for display and filtering. */
-type AnyJobData = Partial<EventJobData & DeliveryJobData>;
-
-async function* failedJobs(queue: Queue): AsyncGenerator<Job<AnyJobData>> {
-  // Retrying removes a job from the failed set, so page through a snapshot of the ids first.
-  const ids: string[] = [];
-  for (let start = 0; ; start += PAGE) {
-    const page = await queue.getFailed(start, start + PAGE - 1);
-    ids.push(...page.map((j) => j.id).filter((id): id is string => id !== undefined));
-    if (page.length < PAGE) break;
-  }
-  for (const id of ids) {
-    const job = await queue.getJob(id);
-    if (job) yield job as Job<AnyJobData>;
-  }
-}
 
 export async function replay(ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -42,35 +29,30 @@ export async function replay(ctx: CliContext): Promise<number> {
       'dry-run': { type: 'boolean', default: false },
     },
   });
-  if (!['events', 'deliveries', 'all'].includes(values.queue))
-    throw new UsageError('--queue must be events, deliveries or all');
-  if (values.sink && values.queue === 'events') throw new UsageError('--sink applies to the deliveries queue');
+  const filter = { queue: values.queue, job: values.job, sink: values.sink };
+  checkFilter(filter);
   const env = parseEnv(ctx.env);
   const queues = await openQueues(env);
   try {
-    const selected: Queue[] = [];
-    if (values.queue !== 'deliveries' && !values.sink) selected.push(queues.events);
-    if (values.queue !== 'events') selected.push(queues.deliveries);
-    const wanted = values.job ? new Set(values.job) : undefined;
-    let moved = 0;
-    for (const queue of selected) {
-      for await (const job of failedJobs(queue)) {
-        if (wanted && !wanted.has(String(job.id))) continue;
-        if (values.sink && job.data?.sinkName !== values.sink) continue;
-        const what = `${queue.name} ${job.id} order=${job.data?.orderId ?? '?'}${job.data?.sinkName ? ` sink=${job.data.sinkName}` : ''}: ${job.failedReason}`;
-        if (values['dry-run']) {
-          ctx.out(`would replay ${what}`);
-        } else {
-          const data = Object.fromEntries(Object.entries(job.data ?? {}).filter(([k]) => !BUDGET_FIELDS.includes(k)));
-          await job.updateData(data);
-          await job.retry('failed');
-          ctx.out(`replayed ${what}`);
-        }
-        moved++;
+    const found: DeadLetter[] = [];
+    for await (const dead of selectDeadLetters(queues, filter)) {
+      const what = describeDeadLetter(dead);
+      if (values['dry-run']) {
+        ctx.out(`would replay ${what}`);
+      } else {
+        const { job } = dead;
+        const data = Object.fromEntries(Object.entries(job.data ?? {}).filter(([k]) => !BUDGET_FIELDS.includes(k)));
+        await job.updateData(data);
+        await job.retry('failed');
+        ctx.out(`replayed ${what}`);
       }
+      found.push(dead);
     }
-    ctx.out(`${values['dry-run'] ? 'would replay' : 'replayed'} ${moved} job(s)`);
-    return 0;
+    ctx.out(`${values['dry-run'] ? 'would replay' : 'replayed'} ${found.length} job(s)`);
+    // Asked for by name and not found: a typo, or a job already replayed; say so, and fail.
+    const missing = unmatched(filter, found);
+    for (const line of missing) ctx.err(line);
+    return missing.length === 0 ? 0 : 1;
   } finally {
     await queues.close();
   }

@@ -19,11 +19,26 @@ export function randomOrderId(): string {
   return (1_000_000_000_000_000_000n + digits).toString();
 }
 
-/** A random order id that the simulator (mock-mori) serves as an order of `type`. */
-export function randomOrderIdOfType(type: OrderType): string {
+/**
+ * Order ids the simulator (mock-mori) serves as failed orders: those ending in `000`. Visible in
+ * the id, so a reader of the logs can tell, and rare among random ids (one in a thousand).
+ */
+const FAILING_ID_SUFFIX = '000';
+
+/** Whether the simulator serves this order id as a failed order. */
+export function failsInSimulator(orderId: string): boolean {
+  return orderId.endsWith(FAILING_ID_SUFFIX);
+}
+
+/**
+ * A random order id that the simulator serves as an order of `type`, failed or not, so the event
+ * `send-test-event --type T [--failed]` announces is the order the simulator serves.
+ */
+export function randomOrderIdOfType(type: OrderType, failed = false): string {
   for (;;) {
-    const id = randomOrderId();
-    if (orderTypeFor(id) === type) return id;
+    const random = randomOrderId();
+    const id = failed ? `${random.slice(0, -FAILING_ID_SUFFIX.length)}${FAILING_ID_SUFFIX}` : random;
+    if (orderTypeFor(id) === type && failsInSimulator(id) === failed) return id;
   }
 }
 

@@ -34,7 +34,7 @@ export async function sendTestEvent(ctx: CliContext): Promise<number> {
   if (!secret && !values.unsigned)
     throw new UsageError('no secret: set MORI_WEBHOOK_SECRET, pass --secret, or --unsigned');
 
-  const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType), {
+  const order = buildSampleOrder(values['order-id'] ?? randomOrderIdOfType(values.type as OrderType, values.failed), {
     type: values.type as OrderType,
     status: values.failed ? 'failed' : 'complete',
   });

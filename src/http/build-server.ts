@@ -99,11 +99,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (config.ADMIN_TOKEN) {
     // Loaded only when it is on: Bull Board and its UI (lodash, redis-info, templates) are several
     // MB of heap that a receiver without a dashboard never needs (README, "Memory").
-    const { adminRoutes } = await import('./routes/admin.js');
+    const { ADMIN_BASE_PATH, adminRoutes } = await import('./routes/admin.js');
     await app.register(adminRoutes, {
       token: config.ADMIN_TOKEN,
       queues: deps.adminQueues ?? [deps.queue],
       readOnly: config.ADMIN_READ_ONLY,
+    });
+    // Said once listening (the address is known then), so whoever set ADMIN_TOKEN knows where to
+    // look; the token itself never.
+    app.addHook('onListen', async () => {
+      deps.logger.info(
+        { dashboard: `${app.listeningOrigin}${ADMIN_BASE_PATH}`, readOnly: config.ADMIN_READ_ONLY },
+        'dashboard (Bull Board) is on; every request needs ADMIN_TOKEN',
+      );
     });
   }
   return app;

@@ -100,7 +100,8 @@ export interface MoriClient {
   getOrder(orderId: string, purpose: CallPurpose): Promise<MoriOrder>;
   /**
    * Any other call (webhook management, the delivery log), for the command-line tool: the JSON of
-   * a 2xx (null when empty), or a classified MoriApiError. Counted with purpose `manage`.
+   * a 2xx (null when empty) and MORI's `Date` header (its clock, for `doctor`), or a classified
+   * MoriApiError. Counted with purpose `manage`.
    */
   request(
     method: 'GET' | 'POST' | 'DELETE',
@@ -108,7 +109,7 @@ export interface MoriClient {
     endpoint: string,
     what: string,
     body?: unknown,
-  ): Promise<{ status: number; json: unknown }>;
+  ): Promise<{ status: number; json: unknown; date: string | undefined }>;
   /** Fresh presigned links to a complete antiAi / watermarkEmbed order's files (they last at most an hour). */
   getDownloadLinks(orderId: string): Promise<DownloadLinks>;
   /** One page of `GET /api/v2/orders` (most recent first; there is no v3 list). */
@@ -175,7 +176,7 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     purpose: CallPurpose,
     what: string,
     body?: unknown,
-  ): Promise<{ status: number; json: unknown }> {
+  ): Promise<{ status: number; json: unknown; date: string | undefined }> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Awaited<ReturnType<Pool['request']>>;
@@ -224,9 +225,10 @@ export function createMoriClient(opts: MoriClientOptions): MoriClient {
     if (deprecation !== undefined || sunset !== undefined) opts.onDeprecation?.({ endpoint, deprecation, sunset });
 
     if (status >= 200 && status < 300) {
-      if (text === '') return { status, json: null };
+      const date = header(res.headers.date);
+      if (text === '') return { status, json: null, date };
       try {
-        return { status, json: JSON.parse(text) as unknown };
+        return { status, json: JSON.parse(text) as unknown, date };
       } catch {
         throw new MoriApiError('invalid-response', `MORI answered 200 to the ${what} with a body that is not JSON`, {
           status,

@@ -67,8 +67,13 @@ const base = '/api/v2/orders/webhooks';
 export function createWebhooksApi(mori: Pick<MoriClient, 'request'>) {
   return {
     async list(): Promise<Webhook[]> {
-      const { json } = await mori.request('GET', base, `GET ${base}`, 'webhook list');
-      return parse(listSchema, json, 'the webhook list').data.webhooks;
+      return (await this.listWithClock()).webhooks;
+    },
+
+    /** The list and MORI's clock at the answer (its `Date` header): `doctor` reads both from one call. */
+    async listWithClock(): Promise<{ webhooks: Webhook[]; moriDate: string | undefined }> {
+      const { json, date } = await mori.request('GET', base, `GET ${base}`, 'webhook list');
+      return { webhooks: parse(listSchema, json, 'the webhook list').data.webhooks, moriDate: date };
     },
 
     async create(input: { name: string; url: string; isTest: boolean }): Promise<{ id: string; secret: string }> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
@@ -36,6 +36,8 @@ const COMMANDS = [
   'webhooks',
   'recover',
   'status',
+  'doctor',
+  'dead-letters',
 ];
 
 describe('the command-line tool as a person meets it', () => {
@@ -43,6 +45,18 @@ describe('the command-line tool as a person meets it', () => {
     const { code, stdout } = await run([command, '--help']);
     expect(code).toBe(0);
     expect(stdout.startsWith(command)).toBe(true);
+  });
+
+  it("the README's command table and examples name every command the tool knows", async () => {
+    const unknown = await run(['no-such-command']);
+    const known = /Commands: ([a-z, -]+)\./.exec(unknown.stderr)![1]!.split(', ');
+    expect(known).toEqual(expect.arrayContaining(COMMANDS));
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Command-line tool'), readme.indexOf('## Operations'));
+    for (const command of known) {
+      expect(section, `a table row for ${command}`).toMatch(new RegExp(`^\\| \`${command}[ \`]`, 'm'));
+      expect(section, `an example of ${command}`).toContain(`node dist/cli/main.js ${command}`);
+    }
   });
 
   it('--version and -h exit 0; an unknown command says so and exits 2', async () => {

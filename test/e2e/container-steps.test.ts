@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { TEST_SECRET, testPrefix } from '../helpers/build-test-server.js';
 import { startService } from '../helpers/service-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -19,7 +19,7 @@ describe("the container's steps, outside a container", () => {
     'installs production dependencies only, starts node dist/main.js and answers /healthz and /readyz',
     { timeout: 240_000 },
     async () => {
-      const app = mkdtempSync(join(tmpdir(), 'mori-image-'));
+      const app = tempDir('mori-image-');
       cpSync(join(root, 'package.json'), join(app, 'package.json'));
       cpSync(join(root, 'package-lock.json'), join(app, 'package-lock.json'));
       execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -13,6 +11,7 @@ import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const HTTP_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -42,7 +41,7 @@ afterEach(async () => {
 async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline> {
   const mori = await startFakeMori();
   const capture = await startCaptureServer();
-  const file = join(mkdtempSync(join(tmpdir(), 'pipeline-')), 'orders.jsonl');
+  const file = join(tempDir('pipeline-'), 'orders.jsonl');
   const prefix = testPrefix();
   const shared = {
     REDIS_URL: inject('redisUrl'),

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
@@ -14,6 +13,7 @@ import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import getPort from 'get-port';
 import { startService } from '../helpers/service-process.js';
 import { FAST_RETRIES } from '../helpers/start-test-worker.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ORDER_ID = '1234567890123456789';
 
@@ -27,7 +27,7 @@ describe('on SIGTERM with a job in flight', () => {
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     mori.script(ORDER_ID, [{ order, delayMs: 1500 }]);
-    const file = join(mkdtempSync(join(tmpdir(), 'shutdown-')), 'orders.jsonl');
+    const file = join(tempDir('shutdown-'), 'orders.jsonl');
     const service = await startService({
       ...FAST_RETRIES,
       ROLE: 'all',

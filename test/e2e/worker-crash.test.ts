@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
@@ -11,6 +10,7 @@ import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.j
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 import { FAST_RETRIES } from '../helpers/start-test-worker.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ORDER_ID = '1234567890123456789';
 
@@ -25,7 +25,7 @@ describe('when a worker process dies mid-job', () => {
     mori.setOrder(order);
     // The first look-up hangs, so the first worker is killed while it holds the job.
     mori.script(ORDER_ID, [{ delayMs: 10_000 }]);
-    const file = join(mkdtempSync(join(tmpdir(), 'crash-')), 'orders.jsonl');
+    const file = join(tempDir('crash-'), 'orders.jsonl');
     const env = {
       ...FAST_RETRIES,
       ROLE: 'worker',

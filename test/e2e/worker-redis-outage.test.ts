@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ describe('when Redis restarts under a running receiver and worker', () => {
   let mori: FakeMori;
   let server: TestServer;
   let worker: TestWorker;
-  const file = join(mkdtempSync(join(tmpdir(), 'redis-restart-')), 'orders.jsonl');
+  const dir = mkdtempSync(join(tmpdir(), 'redis-restart-'));
+  const file = join(dir, 'orders.jsonl');
 
   beforeAll(async () => {
     // A Redis of this file's own, so stopping it disturbs no other test.
@@ -36,6 +37,7 @@ describe('when Redis restarts under a running receiver and worker', () => {
     await server?.close();
     await mori?.close();
     await redis?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const post = async (orderId: string) => {

@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { deadLetters } from '../../src/cli/dead-letters.js';
 import { enqueueOrder } from '../../src/cli/enqueue-order.js';
 import { UsageError } from '../../src/cli/io.js';
 import { createMockMori } from '../../src/cli/mock-mori.js';
 import { registerWebhook } from '../../src/cli/register-webhook.js';
 import { replay } from '../../src/cli/replay.js';
+import { randomOrderIdOfType } from '../../src/cli/sample-orders.js';
 import { status } from '../../src/cli/status.js';
 import {
   DELIVERIES_QUEUE,
@@ -113,6 +115,80 @@ describe('enqueue-order, status and replay', () => {
     expect(human.out.join('\n')).toContain('dead-lettered deliveries: archive=1');
   });
 
+  it('replay says when --sink or --job matches nothing and exits 1; dead-letters lists and discards them for good', async () => {
+    const prefix = testPrefix();
+    // "gone" was removed from SINKS; "crm" is still configured.
+    const sinks = JSON.stringify([{ type: 'stdout', name: 'crm' }]);
+    const env = {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      SINKS: sinks,
+      MORI_WEBHOOK_SECRET: 'whsec_abcdefgh',
+      MORI_API_TOKEN: 't',
+    };
+    const { deliveries } = await queues(prefix);
+    for (const [n, sink] of [
+      [1, 'gone'],
+      [2, 'gone'],
+      [3, 'crm'],
+    ] as const) {
+      const deliveryId = `dlv_${String(n).repeat(32)}`;
+      await deliveries.add(
+        DELIVER_JOB,
+        {
+          deliveryId,
+          sinkName: sink,
+          orderId: String(n),
+          updatedAt: '2026-01-01T00:00:00Z',
+          order: {},
+          fetchedAt: Date.now(),
+          event: { eventId: 'e', eventType: 't', occurredAt: null, receivedAt: 'r' },
+        },
+        { jobId: deliveryJobId(deliveryId, sink) },
+      );
+    }
+    await deadLetterAll(DELIVERIES_QUEUE, prefix, 3, () => deliveries.getFailedCount());
+
+    const typo = context(['--sink', 'crn'], env);
+    expect(await replay(typo.ctx)).toBe(1);
+    expect(typo.err).toEqual(["no dead letter for sink 'crn' (dead letters per sink: status)"]);
+    const noJob = context(['--job', 'nope', '--dry-run'], env);
+    expect(await replay(noJob.ctx)).toBe(1);
+    expect(noJob.err).toEqual(["no dead letter with job id 'nope'"]);
+    expect(await deliveries.getFailedCount()).toBe(3);
+
+    const list = context(['list'], env);
+    expect(await deadLetters(list.ctx)).toBe(0);
+    expect(list.out.filter((l) => l.endsWith('[sink not in SINKS: replay cannot deliver it]'))).toHaveLength(2);
+    expect(list.out.at(-1)).toBe('3 dead letter(s)');
+    const json = context(['list', '--json', '--sink', 'crm'], env);
+    expect(await deadLetters(json.ctx)).toBe(0);
+    expect(json.out.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        orderId: '3',
+        sink: 'crm',
+        sinkConfigured: true,
+        failedReason: 'sink "crm" answered 500',
+      }),
+    ]);
+
+    await expect(deadLetters(context(['discard'], env).ctx)).rejects.toThrow(
+      'exactly one of --sink NAME, --job ID or --all',
+    );
+    const dry = context(['discard', '--sink', 'gone', '--dry-run'], env);
+    expect(await deadLetters(dry.ctx)).toBe(0);
+    expect(dry.out.at(-1)).toBe('would discard 2 dead letter(s)');
+    expect(await deliveries.getFailedCount()).toBe(3);
+    const discard = context(['discard', '--sink', 'gone'], env);
+    expect(await deadLetters(discard.ctx)).toBe(0);
+    expect(discard.out.at(-1)).toBe('discarded 2 dead letter(s)');
+    expect(await deliveries.getFailedCount()).toBe(1);
+    expect(await deliveries.getJob(deliveryJobId(`dlv_${'1'.repeat(32)}`, 'gone'))).toBeUndefined();
+    const again = context(['discard', '--sink', 'gone'], env);
+    expect(await deadLetters(again.ctx)).toBe(1);
+    expect(again.err).toEqual(["no dead letter for sink 'gone' (dead letters per sink: status)"]);
+  });
+
   it('refuses an order id that is not one, naming it', async () => {
     const { ctx } = context(['12/34'], { REDIS_URL: redisUrl });
     await expect(enqueueOrder(ctx)).rejects.toThrow(UsageError);
@@ -162,6 +238,54 @@ describe('mock-mori', () => {
       watermarks: ['© MORI demo'],
     });
     expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  });
+});
+
+describe('mock-mori serves what send-test-event announces', () => {
+  it("serves the event's order type, failed when send-test-event --failed picked the id, and logs one line per request", async () => {
+    const lines: string[] = [];
+    const mori = createMockMori({ token: 'tok', finishAfterMs: 0, log: (l) => lines.push(l) });
+    await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
+    onTestFinished(() => mori.close());
+    const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    const get = async (path: string) =>
+      (await (await fetch(`${base}${path}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
+        data: Record<string, unknown>;
+      };
+
+    for (const failed of [false, true]) {
+      const id = randomOrderIdOfType('watermarkExtract', failed);
+      const { data } = await get(`/api/v3/orders/${id}`);
+      expect(data).toMatchObject({ orderId: id, type: 'watermarkExtract', status: failed ? 'failed' : 'complete' });
+      expect(lines.at(-1)).toBe(`GET /api/v3/orders/${id} → 200 (watermarkExtract ${failed ? 'failed' : 'complete'})`);
+    }
+    await fetch(`${base}/api/v3/orders/1`, { headers: { authorization: 'Bearer wrong' } });
+    expect(lines.at(-1)).toBe('GET /api/v3/orders/1 → 401');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(lines).toHaveLength(3);
+  });
+});
+
+describe('status', () => {
+  it("shows - rather than 0s for an empty queue's oldest wait, and --watch reports again until stopped", async () => {
+    const prefix = testPrefix();
+    await queues(prefix);
+    const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
+    const once = context([], env);
+    expect(await status(once.ctx)).toBe(0);
+    expect(once.out[1]).toMatch(/^mori-events(\s+0){6}\s+-$/);
+
+    const stop = new AbortController();
+    const watching = context(['--watch', '--interval', '0.1', '--json'], env);
+    const done = status(watching.ctx, stop.signal);
+    await eventually(() => watching.out.length >= 3, { what: 'three reports' });
+    stop.abort();
+    expect(await done).toBe(0);
+    const reports = watching.out.map((l) => JSON.parse(l) as { at: string; queues: Record<string, unknown> });
+    expect(reports.every((r) => r.queues[EVENTS_QUEUE] !== undefined && !Number.isNaN(Date.parse(r.at)))).toBe(true);
+
+    await expect(status(context(['--interval', '1'], env).ctx)).rejects.toThrow('--interval applies to --watch');
+    await expect(status(context(['--watch', '--interval', 'soon'], env).ctx)).rejects.toThrow(/--interval.*'soon'/);
   });
 });
 

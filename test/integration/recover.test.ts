@@ -61,7 +61,7 @@ describe('recover and webhooks', () => {
     expect(new Set(receiver.requests.slice(ORDERS * 3).map((r) => (r.json as { eventId: string }).eventId)).size).toBe(
       ORDERS,
     );
-    const resends = calls.filter((l) => l.startsWith('POST retry-failed'));
+    const resends = calls.filter((l) => /^POST \/api\/v2\/orders\/webhooks\/\d+\/events\/retry-failed → 200/.test(l));
     // Four 7-day windows back to 21 days ago; the one holding today's 60 events takes two calls (50, then 10).
     expect(resends).toHaveLength(5);
     expect(resends.filter((l) => l.includes(`${ORDERS} failed, resent 50`))).toHaveLength(1);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { startCaptureServer, type CaptureServer } from '../helpers/capture-serve
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder } from '../helpers/fake-mori.js';
 import { rejectionOf } from '../helpers/rejection-of.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -126,7 +126,7 @@ describe('http sink', () => {
 
 describe('file sink', () => {
   it('appends one JSON line per delivery, creating the folder', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'file-sink-')), 'nested', 'orders.jsonl');
+    const path = join(tempDir('file-sink-'), 'nested', 'orders.jsonl');
     const sink = createFileSink({ type: 'file', name: 'archive', path });
     try {
       await sink.deliver(envelope(1));
@@ -139,7 +139,7 @@ describe('file sink', () => {
   });
 
   it('follows the file when log rotation moves it away', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'file-sink-'));
+    const dir = tempDir('file-sink-');
     const path = join(dir, 'orders.jsonl');
     const sink = createFileSink({ type: 'file', name: 'archive', path });
     try {
@@ -164,7 +164,7 @@ describe('file sink', () => {
   });
 
   it('never tears or interleaves lines, within a process and across processes', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'file-sink-')), 'orders.jsonl');
+    const path = join(tempDir('file-sink-'), 'orders.jsonl');
     // Large lines (~200 KiB) make a torn or interleaved write show up if the append were not one write.
     const big = (n: number) => ({ ...envelope(n), padding: 'x'.repeat(200_000) });
     const sink = createFileSink({ type: 'file', name: 'archive', path });

@@ -13,7 +13,7 @@ describe('issue 10: configuration names every problem at once', () => {
 
   it('an invalid variable is named once, not also as missing', () => {
     expect(problems({ MORI_WEBHOOK_SECRET: 'short', MORI_API_TOKEN: 't' })).toEqual([
-      'MORI_WEBHOOK_SECRET.0: each secret must be at least 8 characters',
+      'MORI_WEBHOOK_SECRET.0: each secret must be at least 8 characters (got "[redacted]")',
     ]);
   });
 

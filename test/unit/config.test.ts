@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { thrownBy } from '../helpers/rejection-of.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const BASE = { MORI_WEBHOOK_SECRET: 'whsec_abcdefgh', MORI_API_TOKEN: 'token' };
 
@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       ROLE: 'all',
       PORT: 8080,
-      HOST: '0.0.0.0',
+      HOST: '127.0.0.1',
       MORI_API_BASE_URL: 'https://api.bizmori.com',
       WEBHOOK_PATH: '/webhooks/mori',
       WEBHOOK_BODY_LIMIT: 65536,
@@ -41,6 +41,25 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ ...BASE, MORI_WEBHOOK_SECRET: 'whsec_newsecret1, whsec_oldsecret2' }).MORI_WEBHOOK_SECRET,
     ).toEqual(['whsec_newsecret1', 'whsec_oldsecret2']);
+  });
+
+  it('echoes the bad value, with tokens, secrets and URLs masked', () => {
+    const p = problems({
+      ...BASE,
+      PORT: 'eighty',
+      MORI_WEBHOOK_SECRET: 'short',
+      ADMIN_TOKEN: 'tooshort-admin',
+      REDIS_URL: 'http://user:hunter2@redis',
+      LOG_FORMAT: 'fancy',
+    });
+    expect(p).toContain('PORT: expected a whole number (got "eighty")');
+    expect(p.find((x) => x.startsWith('LOG_FORMAT:'))).toMatch(/\(got "fancy"\)$/);
+    for (const name of ['MORI_WEBHOOK_SECRET', 'ADMIN_TOKEN', 'REDIS_URL'])
+      expect(p.find((x) => x.startsWith(name))).toMatch(/\(got "\[redacted\]"\)$/);
+    expect(p.join('\n')).not.toMatch(/short"|tooshort|hunter2/);
+    const cluster = problems({ ...BASE, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'redis://u:hunter2@a:1,http://b' });
+    expect(cluster.join('\n')).toContain('redis://***@a:1');
+    expect(cluster.join('\n')).not.toContain('hunter2');
   });
 
   it('names every problem at once', () => {
@@ -78,7 +97,7 @@ describe('loadConfig', () => {
   });
 
   it('reads sinks from SINKS_FILE and refuses both at once', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sinks-'));
+    const dir = tempDir('sinks-');
     const file = join(dir, 'sinks.json');
     writeFileSync(file, JSON.stringify([{ type: 'stdout', name: 'out' }]));
     expect(loadConfig({ ...BASE, SINKS_FILE: file }).sinks).toEqual([{ type: 'stdout', name: 'out' }]);

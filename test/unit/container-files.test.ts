@@ -45,10 +45,16 @@ describe('docker-compose.yml', () => {
     for (const svc of [api, worker]) expect(Number.parseInt(svc.stop_grace_period, 10) * 1000).toBeGreaterThan(25_000);
   });
 
-  it('has a demo profile with the MORI simulator', () => {
+  it("has a demo profile with the MORI simulator, probed on its own port rather than the service's", () => {
     const sim = compose.services['mori-sim'];
     expect(sim.profiles).toEqual(['demo']);
     expect(sim.command.slice(0, 3)).toEqual(['node', 'dist/cli/main.js', 'mock-mori']);
+    const port = sim.command[sim.command.indexOf('--port') + 1];
+    expect(sim.healthcheck.test.join(' ')).toContain(`127.0.0.1:${port}/healthz`);
+  });
+
+  it('listens on every interface in the containers (the service alone defaults to loopback)', () => {
+    for (const svc of [api, worker]) expect(svc.environment.HOST).toBe('0.0.0.0');
   });
 
   it("has a sentinel profile: a replica and three sentinels with a failover inside MORI's first retries", () => {
@@ -100,6 +106,7 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/npm ci --omit=dev/);
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(runtime).toMatch(/HOST=0\.0\.0\.0/);
   });
 
   it('hands signals to Node through an init (tini) and probes /healthz', () => {

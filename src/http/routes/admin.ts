@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js';
 import { redactSecrets } from '../../redact-secrets.js';
 import { errorBody } from '../reply.js';
 
-const ADMIN_BASE_PATH = '/admin/queues';
+export const ADMIN_BASE_PATH = '/admin/queues';
 
 /** Failed admin logins allowed per client IP per minute; a correct token is never limited. */
 const FAILED_LOGINS_PER_MINUTE = 10;

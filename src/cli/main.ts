@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { ConfigError } from '../config.js';
+import { DELIVERIES_HELP, deliveries } from './deliveries.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
 import { MOCK_MORI_HELP, mockMori } from './mock-mori.js';
@@ -29,7 +30,9 @@ ${WEBHOOKS_HELP}
 
 ${RECOVER_HELP}
 
-${STATUS_HELP}`;
+${STATUS_HELP}
+
+${DELIVERIES_HELP}`;
 
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
@@ -49,6 +52,7 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
   webhooks: { run: webhooks, help: WEBHOOKS_HELP },
   recover: { run: recover, help: RECOVER_HELP },
   status: { run: status, help: STATUS_HELP },
+  deliveries: { run: deliveries, help: DELIVERIES_HELP },
 };
 
 /** This package's version: the nearest package.json above this file that is ours. */

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Job, Queue } from 'bullmq';
 import { parseEnv } from '../config.js';
 import type { DeliveryJobData, EventJobData } from '../queues.js';
+import { replayFailedJob } from '../replay-failed-job.js';
 import { UsageError, type CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
@@ -11,9 +12,6 @@ export const REPLAY_HELP = `replay [--queue events|deliveries|all] [--job ID]...
   deduplicated: a state a sink already has is not sent again.`;
 
 const PAGE = 500;
-
-/** The worker's budget markers; a replayed job starts its budgets again. */
-const BUDGET_FIELDS = ['failingSince', 'pendingSince', 'pendingChecks'];
 
 /** What a dead letter of either queue may carry; every field optional, read for display and filtering. */
 type AnyJobData = Partial<EventJobData & DeliveryJobData>;
@@ -61,9 +59,7 @@ export async function replay(ctx: CliContext): Promise<number> {
         if (values['dry-run']) {
           ctx.out(`would replay ${what}`);
         } else {
-          const data = Object.fromEntries(Object.entries(job.data ?? {}).filter(([k]) => !BUDGET_FIELDS.includes(k)));
-          await job.updateData(data);
-          await job.retry('failed');
+          await replayFailedJob(job);
           ctx.out(`replayed ${what}`);
         }
         moved++;

@@ -18,7 +18,9 @@ import {
 } from '../queues.js';
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
-import { createDeliverProcessor } from './deliver-job.js';
+import { createOrderHistory } from '../history/order-history.js';
+import { createHistoryRecorder } from './create-history-recorder.js';
+import { createDeliverProcessor, type DeliverResult } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
 import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
@@ -105,11 +107,19 @@ export function startWorkers(deps: WorkerDeps): Workers {
     settings: { backoffStrategy: createRetryDelay(config) },
   };
 
+  // Every look-up and delivery attempt goes into the order's history, kept as long as its dedupe mark.
+  const history = createHistoryRecorder(
+    createOrderHistory(deps.redis, config.REDIS_PREFIX, config.DEDUPE_WINDOW_SECONDS * 1000),
+    logger,
+  );
+  const mori = history.mori(deps.mori);
+  const testMode = testModeOf(config.MORI_API_TOKEN);
+
   // A handled state is remembered at least as long as the reconciler looks back, plus a day.
   const seenTtlSeconds = Math.max(config.DEDUPE_WINDOW_SECONDS, Math.ceil(config.RECONCILE_HORIZON_MS / 1000) + 86_400);
   const fetchOrder = createFetchOrderProcessor({
     config,
-    mori: deps.mori,
+    mori,
     budget,
     deliveries: deliveriesQueue,
     sinks: config.sinks,
@@ -120,13 +130,13 @@ export function startWorkers(deps: WorkerDeps): Workers {
   });
   // No Worker `limiter`: the budget sets the queue's global rate limit in Redis, which every worker
   // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
-  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, fetchOrder, common);
-  const deliveries = new Worker<DeliveryJobData>(
+  const events: Worker<EventJobData> = new Worker<EventJobData>(EVENTS_QUEUE, history.events(fetchOrder), common);
+  const deliveries = new Worker<DeliveryJobData, DeliverResult>(
     DELIVERIES_QUEUE,
     createDeliverProcessor({
       config,
-      testMode: testModeOf(config.MORI_API_TOKEN),
-      mori: deps.mori,
+      testMode,
+      mori,
       sinks: deps.sinks,
       ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX),
       metrics,
@@ -134,6 +144,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     }),
     common,
   );
+  history.deliveries(deliveries, testMode === undefined ? {} : { test: testMode });
 
   for (const [queue, worker] of [
     [EVENTS_QUEUE, events],

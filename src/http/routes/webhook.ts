@@ -3,6 +3,7 @@ import { MAX_JSON_DEPTH, scanJson } from '../../webhook/scan-json.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
+import type { OrderHistory } from '../../history/order-history.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventJobData } from '../../queues.js';
 import { enqueueEvent } from '../../webhook/enqueue-event.js';
@@ -16,6 +17,8 @@ export interface WebhookRouteDeps {
   config: Config;
   queue: Queue<EventJobData>;
   metrics: Metrics;
+  /** Counts the duplicates answered, for the order's timeline; first deliveries cost it nothing. */
+  history: Pick<OrderHistory, 'countDuplicate'>;
 }
 
 type Outcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected';
@@ -144,6 +147,12 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     });
     state.outcome = outcome;
     const duplicate = outcome === 'duplicate';
+    // Not awaited: the answer does not wait on the count, and a lost count loses nothing else.
+    if (duplicate) {
+      deps.history
+        .countDuplicate(event.orderId, event.eventId)
+        .catch((err: unknown) => request.log.warn({ err: (err as Error).message }, 'could not count a duplicate'));
+    }
     return reply.send(
       ok(duplicate ? 'duplicate event; already received' : 'event received', { eventId: event.eventId, duplicate }),
     );

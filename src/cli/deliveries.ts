@@ -30,7 +30,9 @@ function print(ctx: CliContext, t: OrderTimeline): void {
   ctx.out(`order ${t.orderId}${typeof name === 'string' ? ` "${name}"` : ''}`);
   for (const e of t.entries) ctx.out(`${e.at}  ${describeEntry(e, t.duplicates)}`);
   for (const l of t.ledger) {
-    ctx.out(`ledger    ${l.sink} ${l.deliveryId}: ${l.deliveredAt ? `delivered at ${l.deliveredAt}` : 'not delivered'}`);
+    ctx.out(
+      `ledger    ${l.sink} ${l.deliveryId}: ${l.deliveredAt ? `delivered at ${l.deliveredAt}` : 'not delivered'}`,
+    );
   }
 }
 

@@ -92,7 +92,11 @@ export function createOrderHistory(redis: Redis, prefix: string, ttlMs: number):
     async record(orderId, entry) {
       const key = historyKey(prefix, orderId);
       const now = Date.now();
-      const multi = redis.multi().rpush(key, redactedJson(entry)).ltrim(key, -ENTRIES_PER_ORDER, -1).pexpire(key, ttlMs);
+      const multi = redis
+        .multi()
+        .rpush(key, redactedJson(entry))
+        .ltrim(key, -ENTRIES_PER_ORDER, -1)
+        .pexpire(key, ttlMs);
       await touchIndex(multi, orderId, now).exec();
     },
     async countDuplicate(orderId, eventId) {

@@ -1,10 +1,4 @@
-import {
-  deliveredKey,
-  historyDuplicatesKey,
-  historyEnvelopeKey,
-  historyIndexKey,
-  historyKey,
-} from '../keys.js';
+import { deliveredKey, historyDuplicatesKey, historyEnvelopeKey, historyIndexKey, historyKey } from '../keys.js';
 import type { Redis } from '../redis.js';
 import type { AttemptEntry, HistoryEntry } from './order-history.js';
 
@@ -108,8 +102,9 @@ export async function recentOrders(redis: Redis, prefix: string, limit: number):
 function summaryOf(envelope: string | null): { name?: string; status?: string } | undefined {
   if (envelope === null) return undefined;
   try {
-    const data = (JSON.parse(envelope) as { data?: { order?: Record<string, unknown>; summary?: Record<string, unknown> } })
-      .data;
+    const data = (
+      JSON.parse(envelope) as { data?: { order?: Record<string, unknown>; summary?: Record<string, unknown> } }
+    ).data;
     const name = data?.order?.orderName;
     const status = data?.summary?.status;
     return {

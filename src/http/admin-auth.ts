@@ -35,9 +35,10 @@ function refuse(request: FastifyRequest, reply: FastifyReply, err: AppError, ret
   if (!wantsHtml(request)) return reply.code(err.statusCode).send(errorBody(err));
   const body =
     retryAfterS === undefined
-      ? html`<h1>Sign-in needed</h1><p>The admin pages take ADMIN_TOKEN as the password (any user name).</p>`
+      ? html`<h1>Sign-in needed</h1>
+          <p>The admin pages take ADMIN_TOKEN as the password (any user name).</p>`
       : html`<h1>Too many wrong passwords</h1>
-<p>Sign-in from this address is paused. Try again in ${retryAfterS} s, with ADMIN_TOKEN as the password.</p>`;
+          <p>Sign-in from this address is paused. Try again in ${retryAfterS} s, with ADMIN_TOKEN as the password.</p>`;
   return sendPage(reply, err.statusCode, retryAfterS === undefined ? 'Sign-in needed' : 'Try again later', body);
 }
 
@@ -63,10 +64,7 @@ export function installAdminAuth(app: FastifyInstance, token: string): void {
     if (given === undefined) return refuse(request, reply, needed);
     const limit = await limiter(request);
     if (limit.isAllowed || !limit.isExceeded) return refuse(request, reply, needed);
-    const err = new AppError(
-      'RATE_LIMITED',
-      `too many failed admin logins; try again in ${limit.ttlInSeconds} s`,
-    );
+    const err = new AppError('RATE_LIMITED', `too many failed admin logins; try again in ${limit.ttlInSeconds} s`);
     return refuse(request, reply, err, limit.ttlInSeconds);
   });
 }

@@ -100,7 +100,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       queues: deps.adminQueues ?? [deps.queue],
       readOnly: config.ADMIN_READ_ONLY,
       redis: deps.redis,
-      prefix: config.REDIS_PREFIX,
+      keyPrefix: config.REDIS_PREFIX,
     });
   }
   return app;

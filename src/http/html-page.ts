@@ -51,11 +51,20 @@ button{font:inherit;padding:.35rem .8rem}nav a{margin-right:1rem}
 
 function htmlPage(title: string, body: Html): string {
   return html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title><style>${new Html(STYLE)}</style></head>
-<body><nav><a href="/admin/orders">Orders</a><a href="/admin/queues">Queues</a></nav>
-${body}
-</body></html>`.text;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+        <style>
+          ${new Html(STYLE)}
+        </style>
+      </head>
+      <body>
+        <nav><a href="/admin/orders">Orders</a><a href="/admin/queues">Queues</a></nav>
+        ${body}
+      </body>
+    </html>`.text;
 }
 
 /** Sends a page with the headers every admin page carries. */

@@ -96,7 +96,8 @@ export function createHistoryRecorder(history: OrderHistory, logger: Logger): Hi
           outcome: result.outcome,
           ...(result.outcome === 'skipped' ? { reason: result.reason } : {}),
         });
-        if (result.outcome === 'delivered') void write(orderId, history.keepEnvelope(orderId, buildEnvelope(job.data, known)));
+        if (result.outcome === 'delivered')
+          void write(orderId, history.keepEnvelope(orderId, buildEnvelope(job.data, known)));
       });
       worker.on('failed', (job, err) => {
         if (!job?.data?.orderId) return;

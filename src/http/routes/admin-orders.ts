@@ -13,7 +13,7 @@ import { messageBody, orderTimelineBody, ordersIndexBody } from '../order-pages.
 export interface AdminOrdersDeps {
   /** Read for the pages; written only by a replay, which exists only when the dashboard is not read-only. */
   redis: Redis;
-  prefix: string;
+  keyPrefix: string;
   token: string;
   queues: Queue[];
   readOnly: boolean;
@@ -46,13 +46,9 @@ function crossSiteReason(request: FastifyRequest, expectedToken: string): string
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site is ${site}`;
   const origin = request.headers.origin;
   if (origin !== undefined) {
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host !== request.host) return 'the Origin is another site';
+    // Both through URL, so a default port (:80, :443) is dropped on either side alike.
+    const hostOf = (url: string) => (URL.canParse(url) ? new URL(url).host : undefined);
+    if (hostOf(origin) !== hostOf(`${request.protocol}://${request.host}`)) return 'the Origin is another site';
   }
   const token = (request.body as Record<string, unknown> | undefined)?.token;
   if (typeof token !== 'string' || !sameSecret(token, expectedToken)) return 'the form token is missing or wrong';
@@ -61,7 +57,7 @@ function crossSiteReason(request: FastifyRequest, expectedToken: string): string
 
 /** /admin/orders (index and search) and /admin/orders/<orderId> (the timeline), behind the admin gate. */
 export async function adminOrdersRoutes(app: FastifyInstance, deps: AdminOrdersDeps): Promise<void> {
-  const { redis, prefix } = deps;
+  const { redis, keyPrefix: prefix } = deps;
   const replayToken = (orderId: string) =>
     createHmac('sha256', deps.token).update(`replay:${orderId}`).digest('base64url');
 
@@ -121,7 +117,12 @@ export async function adminOrdersRoutes(app: FastifyInstance, deps: AdminOrdersD
     const refused = crossSiteReason(request, replayToken(orderId));
     if (refused) {
       request.log.warn({ orderId, reason: refused }, 'refused a replay that did not come from the order page');
-      return sendPage(reply, 403, 'Refused', messageBody('Refused', `Replay refused: ${refused}. Use the order page's button.`));
+      return sendPage(
+        reply,
+        403,
+        'Refused',
+        messageBody('Refused', `Replay refused: ${refused}. Use the order page's button.`),
+      );
     }
     const timeline = await readOrderHistory(redis, prefix, orderId);
     const jobs = new Map<string, Set<string>>([

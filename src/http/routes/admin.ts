@@ -16,7 +16,8 @@ export interface AdminDeps {
   readOnly: boolean;
   /** For the order pages: reads the order history, and the ledger. */
   redis: Redis;
-  prefix: string;
+  /** REDIS_PREFIX (not `prefix`, which Fastify's register would take as a route prefix). */
+  keyPrefix: string;
 }
 
 /**

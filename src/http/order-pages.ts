@@ -5,7 +5,7 @@ import { html, type Html } from './html-page.js';
 const BOARD = '/admin/queues/queue';
 
 function when(iso: string | undefined): Html {
-  return iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>` : html`-`;
+  return iso ? html`<time datetime="${iso}">${iso.replace('T', ' ')}</time>` : html`-`;
 }
 
 const searchBox = (value = ''): Html =>
@@ -212,7 +212,14 @@ export function orderTimelineBody(t: OrderTimeline, opts: TimelineOptions): Html
         : html`<p class="muted">Read-only dashboard: replay with <code>mori-webhook replay</code>.</p>`
     }
     <h2>Envelope <span class="muted">(last delivered, secrets and presigned URLs redacted)</span></h2>
-    ${t.envelope ? html`<pre class="envelope">${JSON.stringify(t.envelope, null, 2)}</pre>` : html`<p class="muted">None delivered yet.</p>`}`;
+    ${
+      t.envelope
+        ? html`<details>
+            <summary>Show the envelope</summary>
+            <pre class="envelope">${JSON.stringify(t.envelope, null, 2)}</pre>
+          </details>`
+        : html`<p class="muted">None delivered yet.</p>`
+    }`;
 }
 
 export function messageBody(title: string, message: string): Html {

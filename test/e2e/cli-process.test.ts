@@ -36,6 +36,7 @@ const COMMANDS = [
   'webhooks',
   'recover',
   'status',
+  'deliveries',
 ];
 
 describe('the command-line tool as a person meets it', () => {
@@ -43,6 +44,13 @@ describe('the command-line tool as a person meets it', () => {
     const { code, stdout } = await run([command, '--help']);
     expect(code).toBe(0);
     expect(stdout.startsWith(command)).toBe(true);
+  });
+
+  it('deliveries without an order id says what is missing and exits 2', async () => {
+    const { code, stderr } = await run(['deliveries']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('deliveries: the order id is missing');
+    expect(stderr).toContain('usage: deliveries <orderId> [--json]');
   });
 
   it('--version and -h exit 0; an unknown command says so and exits 2', async () => {

@@ -12,11 +12,10 @@ describe('the html template tag', () => {
 
   it('takes pieces it made as they are, so nothing is escaped twice', () => {
     const rows = ['<a>', '<b>'].map((v) => html`<li>${v}</li>`);
-    expect(
-      html`<ul>
-        ${rows}
-      </ul>`.text,
-    ).toBe('<ul><li>&lt;a&gt;</li><li>&lt;b&gt;</li></ul>');
+    const list = html`<ul>
+      ${rows}
+    </ul>`;
+    expect(list.text.replace(/\s+/g, '')).toBe('<ul><li>&lt;a&gt;</li><li>&lt;b&gt;</li></ul>');
   });
 
   it('shows nothing for undefined and null, and numbers and objects as JSON', () => {

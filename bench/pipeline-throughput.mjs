@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { watchRss } from './peak-rss.mjs';
@@ -20,13 +20,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WORKER_CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
 const SECRET = 'whsec_benchmark_secret';
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 async function waitFor(probe, what, ms = 15_000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -44,7 +37,7 @@ const stopAll = () => {
 };
 let redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
-  const port = await freePort();
+  const port = await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   children.push(
     spawn(
@@ -102,7 +95,7 @@ const mori = createHttpServer((req, res) => {
 await new Promise((r) => mori.listen(0, '127.0.0.1', r));
 const file = join(mkdtempSync(join(tmpdir(), 'bench-pipeline-')), 'orders.jsonl');
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
-const apiPort = await freePort();
+const apiPort = await getPort();
 const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
 const common = {
   ...process.env,
@@ -124,7 +117,7 @@ const api = spawn('node', ['dist/main.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const worker = spawn('node', ['dist/main.js'], {
-  env: { ...common, ROLE: 'worker', PORT: String(await freePort()) },
+  env: { ...common, ROLE: 'worker', PORT: String(await getPort()) },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 children.push(api, worker);

@@ -6,24 +6,16 @@
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { watchRss } from './peak-rss.mjs';
 
 const SECRET = 'whsec_benchmark_secret';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function waitFor(probe, what, ms = 10_000) {
   const until = Date.now() + ms;
@@ -39,7 +31,7 @@ async function waitFor(probe, what, ms = 10_000) {
 const children = [];
 async function redisUrl() {
   if (process.env.REDIS_URL) return process.env.REDIS_URL;
-  const port = await freePort();
+  const port = await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   children.push(
     spawn(
@@ -122,7 +114,7 @@ function run(url, name, makeBody) {
 }
 
 const redis = await redisUrl();
-const port = await freePort();
+const port = await getPort();
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
 const api = spawn('node', ['dist/main.js'], {

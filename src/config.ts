@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from './mori/lookup-budget.js';
+import { REDIS_MODES, parseHostPort, redisTargetOf, type HostPort, type RedisTarget } from './redis-target.js';
 import { sinkListSchema, type SinkConfig } from './sinks/sink-config.js';
 
 /** Every role runs the same program; ROLE picks which halves start (docs/interface.md, "Running it"). */
@@ -46,6 +47,36 @@ const httpUrl = z
 
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' });
 
+/** A comma-separated list, blanks dropped. */
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const hostPort = z.string().transform((v, ctx): HostPort => {
+  const parsed = parseHostPort(v);
+  if (parsed) return parsed;
+  ctx.addIssue({ code: 'custom', message: `expected host:port, got "${v}"` });
+  return z.NEVER;
+});
+
+/** REDIS_CLUSTER_NAT_MAP: `announced-host:port=reachable-host:port`, comma-separated. */
+const natMap = list.pipe(
+  z
+    .array(
+      z.string().transform((pair, ctx): [string, HostPort] => {
+        const [from, to, extra] = pair.split('=');
+        const target = to === undefined ? undefined : parseHostPort(to);
+        if (from !== undefined && parseHostPort(from) && target && extra === undefined) return [from.trim(), target];
+        ctx.addIssue({ code: 'custom', message: `expected announced-host:port=reachable-host:port, got "${pair}"` });
+        return z.NEVER;
+      }),
+    )
+    .transform((pairs) => Object.fromEntries(pairs)),
+);
+
 /**
  * TRUST_PROXY: `false` (default), `true` (trust every hop: only behind a proxy that strips client
  * X-Forwarded-For), a hop count, or a comma-separated list of proxy addresses/CIDRs. Fastify takes
@@ -70,15 +101,7 @@ const trustProxy = z
   });
 
 /** Secrets as MORI issues them (`whsec_…` included); several during a rotation. */
-const secretList = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')));
+const secretList = list.pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')));
 
 const path = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected a path starting with / (letters, digits, / _ . -)');
 
@@ -86,7 +109,24 @@ const envSchema = z.object({
   ROLE: z.enum(ROLES).default('all'),
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /** single (REDIS_URL), sentinel or cluster: README, "Redis topologies". */
+  REDIS_MODE: z.enum(REDIS_MODES).default('single'),
   REDIS_URL: redisUrl.optional(),
+  REDIS_SENTINELS: list.pipe(z.array(hostPort).min(1, 'list at least one sentinel as host:port')).optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ and - only')
+    .optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: list.pipe(z.array(redisUrl).min(1, 'list at least one seed node URL')).optional(),
+  REDIS_CLUSTER_NAT_MAP: natMap.optional(),
+  /**
+   * Answer a webhook 200 only once this many replicas hold its job (Redis WAIT), so a failover
+   * cannot lose an acknowledged event; 0 answers once the master has it (README, "Redis topologies").
+   */
+  REDIS_WAIT_REPLICAS: int(0, 16).default(0),
+  /** How long an enqueue (and a ledger mark) waits for those replicas; short of the enqueue deadline. */
+  REDIS_WAIT_TIMEOUT_MS: int(10, 4000).default(500),
   /** Key prefix of every queue; the braces are a Redis Cluster hash tag (docs/field-notes.md "Naming"). */
   REDIS_PREFIX: z
     .string()
@@ -171,14 +211,7 @@ const envSchema = z.object({
   /** How far back a sweep reads; at most MORI's longest retention, 30 days (docs/mori-api.md, "Reading orders"). */
   RECONCILE_HORIZON_MS: int(MINUTE_MS, 30 * 24 * HOUR_MS).default(24 * HOUR_MS),
   /** Which of MORI's channels to sweep: orders created through the API, the web console, or both. */
-  RECONCILE_CHANNELS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+  RECONCILE_CHANNELS: list
     .pipe(z.array(z.enum(['api', 'web'], 'each channel must be api or web')).min(1))
     .default(['api']),
 
@@ -197,6 +230,8 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export interface Config extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
   MORI_WEBHOOK_SECRET: readonly string[];
   sinks: readonly SinkConfig[];
+  /** Undefined in single mode without REDIS_URL: `npm start` runs its own redis-server. */
+  redis: RedisTarget | undefined;
   runsApi: boolean;
   runsWorker: boolean;
 }
@@ -285,6 +320,12 @@ function parseVariables(source: NodeJS.ProcessEnv): { env: Env; problems: string
 export function loadConfig(source: NodeJS.ProcessEnv): Config {
   const { env: e, problems, invalid } = parseVariables(source);
   const sinks = invalid.has('SINKS') || invalid.has('SINKS_FILE') ? [] : readSinks(e, problems);
+  const redis = [...invalid].some((name) => name.startsWith('REDIS_')) ? undefined : redisTargetOf(e, problems);
+  if (e.REDIS_WAIT_TIMEOUT_MS >= e.WEBHOOK_ENQUEUE_TIMEOUT_MS) {
+    problems.push(
+      `REDIS_WAIT_TIMEOUT_MS: must be shorter than WEBHOOK_ENQUEUE_TIMEOUT_MS (${e.WEBHOOK_ENQUEUE_TIMEOUT_MS} ms), which it is part of`,
+    );
+  }
   // With ROLE itself invalid, which requirements apply is unknown: only ROLE's problem is named.
   const runsApi = e.ROLE !== 'worker';
   const runsWorker = e.ROLE !== 'api';
@@ -307,5 +348,5 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { SINKS: _s, SINKS_FILE: _f, MORI_WEBHOOK_SECRET, ...rest } = e;
-  return deepFreeze({ ...rest, MORI_WEBHOOK_SECRET: MORI_WEBHOOK_SECRET ?? [], sinks, runsApi, runsWorker });
+  return deepFreeze({ ...rest, MORI_WEBHOOK_SECRET: MORI_WEBHOOK_SECRET ?? [], sinks, redis, runsApi, runsWorker });
 }

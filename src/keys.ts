@@ -35,6 +35,11 @@ export function lookupBudgetKey(prefix: string): string {
   return `${prefix}:mori-budget`;
 }
 
+/** Written by every readiness probe: ready means the master of our keys takes writes. */
+export function readyProbeKey(prefix: string): string {
+  return `${prefix}:ready-probe`;
+}
+
 /** An order's history: its events, MORI look-ups and delivery attempts, one JSON entry each (a list). */
 export function historyKey(prefix: string, orderId: string): string {
   return `${prefix}:history:${orderId}`;

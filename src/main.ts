@@ -8,6 +8,9 @@ import { createMetrics } from './metrics.js';
 import { createQueueMetricsCollector } from './queue-metrics.js';
 import { createDeliveriesQueue, createEventsQueue } from './queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } from './redis.js';
+import { assertRedisKind, WrongRedisKindError } from './redis-kind-check.js';
+import { describeRedisTarget, type RedisTarget } from './redis-target.js';
+import { throttledWarning } from './throttled-warning.js';
 import { createSinks } from './sinks/create-sinks.js';
 import { archiveDepsFor } from './worker/archive-deps-for.js';
 import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
@@ -16,27 +19,34 @@ import { startWorkers } from './worker/start-workers.js';
 /** How often start-up says it is still waiting for Redis. */
 const REDIS_WAIT_LOG_MS = 5000;
 
-async function waitForRedis(client: Redis, url: string, logger: Logger): Promise<void> {
-  for (;;) {
-    try {
-      await waitUntilReady(client, REDIS_WAIT_LOG_MS);
-      return;
-    } catch {
-      logger.warn({ redis: url.replace(/\/\/[^@]*@/, '//***@') }, 'waiting for Redis to answer');
+async function waitForRedis(client: Redis, target: RedisTarget, logger: Logger): Promise<void> {
+  let lastError: string | undefined;
+  const remember = (err: Error) => void (lastError = err.message);
+  client.on('error', remember);
+  try {
+    for (;;) {
+      try {
+        await waitUntilReady(client, REDIS_WAIT_LOG_MS);
+        return;
+      } catch {
+        logger.warn({ redis: describeRedisTarget(target), err: lastError }, 'waiting for Redis to answer');
+      }
     }
+  } finally {
+    client.off('error', remember);
   }
 }
 
 /** Where `npm start` keeps the embedded Redis' data when REDIS_URL is unset. */
 const LOCAL_REDIS_DIR = 'data/redis';
 
-async function resolveRedisUrl(config: Config, logger: Logger, resources: Resources): Promise<string> {
-  if (config.REDIS_URL) return config.REDIS_URL;
+async function resolveRedisTarget(config: Config, logger: Logger, resources: Resources): Promise<RedisTarget> {
+  if (config.redis) return config.redis;
   const local = await startLocalRedis({ dataDir: LOCAL_REDIS_DIR, port: LOCAL_REDIS_PORT, logger });
   // Stopped last, after every client is closed; and on any exit path, so it never outlives us.
   resources.add('redis-server', 'local redis-server', () => local.stop());
   process.once('exit', () => local.kill());
-  return local.url;
+  return { mode: 'single', url: local.url };
 }
 
 /**
@@ -47,8 +57,8 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
   const resources = createResources();
   const shutdown = () => resources.closeAll(config.SHUTDOWN_TIMEOUT_MS, logger);
   try {
-    const redisUrl = await resolveRedisUrl(config, logger, resources);
-    await startRoles(config, logger, redisUrl, resources);
+    const target = await resolveRedisTarget(config, logger, resources);
+    await startRoles(config, logger, target, resources);
     return shutdown;
   } catch (err) {
     // Leave nothing behind: an embedded redis-server would outlive us otherwise.
@@ -57,13 +67,14 @@ async function start(config: Config, logger: Logger): Promise<() => Promise<bool
   }
 }
 
-async function startRoles(config: Config, logger: Logger, redisUrl: string, resources: Resources): Promise<void> {
+async function startRoles(config: Config, logger: Logger, target: RedisTarget, resources: Resources): Promise<void> {
   const metrics = createMetrics();
 
   // Each kind of connection fails differently on purpose (src/redis.ts); all close after the queues.
+  // Errors repeat on every reconnect while Redis is away: one line per interval, with a count.
   const connect = (role: RedisRole, name: string): Redis => {
-    const client = createRedis(redisUrl, role, `mori-${name}`);
-    client.on('error', (err) => logger.warn({ redis: name, err: err.message }, 'Redis connection error'));
+    const client = createRedis(target, role, `mori-${name}`);
+    client.on('error', throttledWarning(logger, { redis: name }, 'Redis connection error'));
     resources.add('connections', `${name} redis`, () => closeRedis(client));
     return client;
   };
@@ -72,12 +83,14 @@ async function startRoles(config: Config, logger: Logger, redisUrl: string, reso
   // BullMQ reads the server's version when a Queue is created, and the producer has no offline
   // queue, so queues are created only once Redis answers; until then nothing listens, and MORI's
   // retries (or the orchestrator's health checks) see a service that is not up yet.
-  await waitForRedis(producer, redisUrl, logger);
+  await waitForRedis(producer, target, logger);
+  await assertRedisKind(producer, target);
+  logger.info({ redis: describeRedisTarget(target), mode: target.mode }, 'Redis answers');
   const queue = createEventsQueue(producer, config.REDIS_PREFIX);
-  queue.on('error', (err) => logger.warn({ err: err.message }, 'events queue error'));
+  queue.on('error', throttledWarning(logger, { queue: 'events' }, 'events queue error'));
   // A view of the deliveries queue for the gauges and the dashboard; workers add to it on their own connection.
   const deliveriesView = createDeliveriesQueue(producer, config.REDIS_PREFIX);
-  deliveriesView.on('error', (err) => logger.warn({ err: err.message }, 'deliveries queue error'));
+  deliveriesView.on('error', throttledWarning(logger, { queue: 'deliveries' }, 'deliveries queue error'));
   const queues = [queue, deliveriesView];
   resources.add('queues', 'queues', () => Promise.all(queues.map((q) => q.close())));
   const collectMetrics = createQueueMetricsCollector(queues, metrics);
@@ -178,7 +191,8 @@ async function main(): Promise<void> {
   try {
     stop = await start(config, logger);
   } catch (err) {
-    if (err instanceof LocalRedisUnavailableError) process.stderr.write(`${err.message}\n`);
+    if (err instanceof LocalRedisUnavailableError || err instanceof WrongRedisKindError)
+      process.stderr.write(`${err.message}\n`);
     else logger.fatal({ err }, 'start-up failed');
     process.exit(1);
   }

@@ -1,4 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { nodeAuthOf, type NodeAuth, type RedisTarget } from './redis-target.js';
+
+/** A client of any topology: one node (direct or found through Sentinel) or a whole Redis Cluster. */
+export type Redis = SingleRedis | Cluster;
 
 /**
  * The kinds of Redis connection we open. Each fails differently on purpose (docs/field-notes.md,
@@ -41,8 +45,73 @@ const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
   },
 };
 
-export function createRedis(url: string, role: RedisRole, connectionName = `mori-${role}`): Redis {
-  return new Redis(url, { ...ROLE_OPTIONS[role], connectionName });
+/**
+ * A master that became a replica (a failover, a demoted old master) answers every write with
+ * READONLY. Reconnecting makes a Sentinel client ask the sentinels for the new master; `2` also
+ * resends the failed command there. For a direct URL the reconnect finds the same replica, and
+ * `/readyz` reports it (README, "Redis topologies").
+ */
+const reconnectOnReadonly = (err: Error): 2 | false => (err.message.startsWith('READONLY') ? 2 : false);
+
+/**
+ * How a cluster client rides out a failover (README, "Redis topologies"): MOVED and ASK are
+ * followed at once (the slot map is refreshed), while CLUSTERDOWN and TRYAGAIN, which last until
+ * a replica is promoted (cluster-node-timeout), wait between tries instead of spinning.
+ */
+const CLUSTER_FAILOVER_OPTIONS: ClusterOptions = {
+  retryDelayOnFailover: 200,
+  retryDelayOnClusterDown: 300,
+  retryDelayOnTryAgain: 200,
+  retryDelayOnMoved: 0,
+  maxRedirections: 16,
+  slotsRefreshTimeout: 2000,
+};
+
+/** Opens a client of `role` on the target; a plain string is one node's URL (a sink's own Redis). */
+export function createRedis(target: RedisTarget | string, role: RedisRole, connectionName = `mori-${role}`): Redis {
+  const t: RedisTarget = typeof target === 'string' ? { mode: 'single', url: target } : target;
+  const { retryStrategy, enableOfflineQueue, ...nodeOptions } = ROLE_OPTIONS[role];
+  switch (t.mode) {
+    case 'single':
+      return new SingleRedis(t.url, { ...ROLE_OPTIONS[role], connectionName, reconnectOnError: reconnectOnReadonly });
+    case 'sentinel': {
+      const dataNode: NodeAuth & { db?: number } = t.url === undefined ? { tls: false } : nodeAuthOf(t.url);
+      return new SingleRedis({
+        ...ROLE_OPTIONS[role],
+        connectionName,
+        sentinels: [...t.sentinels],
+        name: t.name,
+        ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}),
+        ...(dataNode.username !== undefined ? { username: dataNode.username } : {}),
+        ...(dataNode.password !== undefined ? { password: dataNode.password } : {}),
+        ...(dataNode.db !== undefined ? { db: dataNode.db } : {}),
+        ...(dataNode.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+        // Sentinels announce a new master on +switch-master; the client moves at once instead
+        // of waiting for its connection to the old one to fail.
+        failoverDetector: true,
+        ...(retryStrategy ? { sentinelRetryStrategy: retryStrategy } : {}),
+        reconnectOnError: reconnectOnReadonly,
+      });
+    }
+    case 'cluster':
+      return new Cluster([...t.nodes], {
+        ...CLUSTER_FAILOVER_OPTIONS,
+        ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+        ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+        ...(t.natMap !== undefined ? { natMap: { ...t.natMap } } : {}),
+        // Managed clusters over TLS present certificates for the names the client was given,
+        // while the nodes announce addresses: keep the names (ioredis README, "Special note: AWS ElastiCache").
+        ...(t.auth.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+        redisOptions: {
+          ...nodeOptions,
+          connectionName,
+          ...(t.auth.username !== undefined ? { username: t.auth.username } : {}),
+          ...(t.auth.password !== undefined ? { password: t.auth.password } : {}),
+          ...(t.auth.tls ? { tls: {} } : {}),
+          reconnectOnError: reconnectOnReadonly,
+        },
+      });
+  }
 }
 
 /** Closes a client without waiting on a reconnect loop that might never end (bullmq#833). */
@@ -58,8 +127,6 @@ export async function closeRedis(client: Redis): Promise<void> {
     client.disconnect();
   }
 }
-
-export type { Redis };
 
 /**
  * Resolves once the client is connected, or rejects after `timeoutMs` (it keeps reconnecting).

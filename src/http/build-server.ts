@@ -84,11 +84,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   });
 
-  await app.register(healthRoutes, { redis: deps.redis });
+  await app.register(healthRoutes, { redis: deps.redis, keyPrefix: deps.config.REDIS_PREFIX });
   await app.register(metricsRoute, { metrics: deps.metrics, collect: deps.collectMetrics });
   if (config.runsApi) {
     const history = createOrderHistory(deps.redis, config.REDIS_PREFIX, config.DEDUPE_WINDOW_SECONDS * 1000);
-    await app.register(webhookRoute, { config, queue: deps.queue, metrics: deps.metrics, history });
+    await app.register(webhookRoute, { config, queue: deps.queue, redis: deps.redis, metrics: deps.metrics, history });
   }
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {

@@ -1,3 +1,4 @@
+import { throttledWarning } from '../throttled-warning.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 
@@ -63,9 +64,19 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
 
 /** One error handler for the whole server: every refusal leaves in MORI's envelope with a stable code. */
 export function installErrorHandling(app: FastifyInstance): void {
+  // Declared up front (Fastify, "Decorators"): every request has the same shape from the start.
+  app.decorateRequest('rejection', undefined);
+  // A 503 means MORI must retry: its cause (Redis away, a failover, replicas behind) is logged,
+  // once per interval with a count, since an outage makes every request fail the same way.
+  const unavailable = throttledWarning(
+    app.log,
+    { code: 'QUEUE_UNAVAILABLE' },
+    'answered 503: the queue is unavailable',
+  );
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const appError = toAppError(err);
     if (appError.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    if (appError.code === 'QUEUE_UNAVAILABLE') unavailable(appError.cause ?? appError);
     request.rejection = appError;
     return reply.code(appError.statusCode).send(errorBody(appError));
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.js';
 
 /** MORI's per-minute request limits by plan (docs/mori-api.md, "Auth and rate limits"). */
 export const PLAN_LIMITS_PER_MINUTE = { free: 60, pro: 300, enterprise: 1000 } as const;

@@ -2,6 +2,8 @@ import type { Queue } from 'bullmq';
 import { TIMED_OUT, withinDeadline } from '../within-deadline.js';
 import { AppError } from '../errors.js';
 import { FETCH_ORDER_JOB, newEventJobId, type EventJobData } from '../queues.js';
+import type { Redis } from '../redis.js';
+import { waitForReplicas, type ReplicaWait } from '../wait-for-replicas.js';
 import type { MoriEvent } from './normalize-event.js';
 
 export type EnqueueOutcome = 'accepted' | 'duplicate';
@@ -12,6 +14,28 @@ export interface EnqueueOptions {
   /** The enqueue loses the race past this and the route answers 503 (WEBHOOK_ENQUEUE_TIMEOUT_MS). */
   deadlineMs: number;
   receivedAt: Date;
+  /** Answer only once this many replicas hold the job (REDIS_WAIT_REPLICAS); within the deadline. */
+  replicaWait?: ReplicaWait & { client: Redis };
+}
+
+/**
+ * Adds the job, then, when asked, waits for replicas to hold it: an event answered 200 must
+ * survive its master failing. A duplicate waits too, since the job it matched may be the one
+ * still on its way to the replicas.
+ */
+async function addDurably(queue: Queue<EventJobData>, data: EventJobData, jobId: string, opts: EnqueueOptions) {
+  const job = await queue.add(FETCH_ORDER_JOB, data, {
+    jobId,
+    deduplication: { id: data.eventId, ttl: opts.dedupeTtlMs },
+  });
+  const wait = opts.replicaWait;
+  if (wait && wait.replicas > 0) {
+    const confirmed = await waitForReplicas(wait.client, queue.toKey(''), wait);
+    if (confirmed < wait.replicas) {
+      throw new Error(`${confirmed} of ${wait.replicas} replicas confirmed the job within ${wait.timeoutMs} ms`);
+    }
+  }
+  return job;
 }
 
 /**
@@ -44,10 +68,7 @@ export async function enqueueEvent(
   };
   let job: Awaited<ReturnType<typeof queue.add>> | typeof TIMED_OUT;
   try {
-    job = await withinDeadline(
-      queue.add(FETCH_ORDER_JOB, data, { jobId, deduplication: { id: event.eventId, ttl: opts.dedupeTtlMs } }),
-      opts.deadlineMs,
-    );
+    job = await withinDeadline(addDurably(queue, data, jobId, opts), opts.deadlineMs);
   } catch (err) {
     throw new AppError('QUEUE_UNAVAILABLE', 'the queue is unavailable', { cause: err });
   }

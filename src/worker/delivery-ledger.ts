@@ -1,5 +1,6 @@
 import { deliveredKey, newestDeliveredKey } from '../keys.js';
 import type { Redis } from '../redis.js';
+import { waitForReplicas, type ReplicaWait } from '../wait-for-replicas.js';
 
 /**
  * How long a delivery is remembered: longer than the 7-day event dedupe window plus the longest
@@ -37,7 +38,15 @@ export interface DeliveryLedger {
  * The per-sink record that makes "each order state reaches each sink once" hold across events,
  * retries and workers. Keys share the queues' `{hash tag}` prefix, so the script is Cluster-safe.
  */
-export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedger {
+export function createDeliveryLedger(
+  redis: Redis,
+  prefix: string,
+  /**
+   * A mark lost in a failover means a second delivery: with REDIS_WAIT_REPLICAS the mark waits for
+   * replicas too. The delivery has happened either way, so a shortfall is reported, not retried.
+   */
+  replicaWait?: ReplicaWait & { onShortfall(message: string): void },
+): DeliveryLedger {
   // Sent by SHA (EVALSHA) after the first call, not re-sent as a whole script on every delivery.
   if (!('moriMarkDelivered' in redis))
     redis.defineCommand('moriMarkDelivered', { numberOfKeys: 2, lua: MARK_DELIVERED });
@@ -60,6 +69,14 @@ export function createDeliveryLedger(redis: Redis, prefix: string): DeliveryLedg
         LEDGER_TTL_MS,
         Date.now(),
       );
+      if (replicaWait && replicaWait.replicas > 0) {
+        const key = deliveredKey(prefix, sink, deliveryId);
+        const confirmed = await waitForReplicas(redis, key, replicaWait).catch(() => 0);
+        if (confirmed < replicaWait.replicas)
+          replicaWait.onShortfall(
+            `${confirmed} of ${replicaWait.replicas} replicas confirmed within ${replicaWait.timeoutMs} ms`,
+          );
+      }
     },
   };
 }

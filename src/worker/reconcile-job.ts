@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { reconcileLastSuccessKey, stateSeenKey } from '../keys.js';

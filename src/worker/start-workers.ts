@@ -19,6 +19,7 @@ import {
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
 import { createOrderHistory } from '../history/order-history.js';
+import { throttledWarning } from '../throttled-warning.js';
 import { createHistoryRecorder } from './create-history-recorder.js';
 import { createDeliverProcessor, type DeliverResult } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
@@ -55,6 +56,10 @@ export function startWorkers(deps: WorkerDeps): Workers {
   const { config, metrics, logger } = deps;
   const deliveriesQueue = createDeliveriesQueue(deps.connection, config.REDIS_PREFIX);
   const eventsQueue = createEventsQueue(deps.connection, config.REDIS_PREFIX);
+  // Without a listener BullMQ prints each error's whole stack to the console, many lines each,
+  // around the JSON log; with one, an outage costs a line per interval (src/throttled-warning.ts).
+  deliveriesQueue.on('error', throttledWarning(logger, { queue: DELIVERIES_QUEUE }, 'queue error'));
+  eventsQueue.on('error', throttledWarning(logger, { queue: EVENTS_QUEUE }, 'queue error'));
   const ceiling = budgetCeiling(
     config.MORI_RATE_LIMIT_PER_MINUTE ?? PLAN_LIMITS_PER_MINUTE[config.MORI_PLAN],
     config.MORI_BUDGET_SHARE,
@@ -138,7 +143,15 @@ export function startWorkers(deps: WorkerDeps): Workers {
       testMode,
       mori,
       sinks: deps.sinks,
-      ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX),
+      ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX, {
+        replicas: config.REDIS_WAIT_REPLICAS,
+        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+        onShortfall: throttledWarning(
+          logger,
+          { queue: DELIVERIES_QUEUE },
+          'a delivery mark reached fewer replicas than REDIS_WAIT_REPLICAS; a failover now could repeat that delivery',
+        ),
+      }),
       metrics,
       logger,
     }),
@@ -166,7 +179,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
         'job dead-lettered; replay it once the cause is fixed',
       );
     });
-    worker.on('error', (err) => logger.error({ queue, err }, 'worker error'));
+    worker.on('error', throttledWarning(logger, { queue }, 'worker error'));
   }
 
   const reconciler = config.RECONCILE_INTERVAL_MS > 0 ? startReconciler(deps, eventsQueue) : undefined;
@@ -202,7 +215,7 @@ function startReconciler(
 ): { worker: Worker; close(force: boolean): Promise<void> } {
   const { config, logger } = deps;
   const queue = createReconcileQueue(deps.connection, config.REDIS_PREFIX);
-  queue.on('error', (err) => logger.warn({ queue: RECONCILE_QUEUE, err: err.message }, 'reconcile queue error'));
+  queue.on('error', throttledWarning(logger, { queue: RECONCILE_QUEUE }, 'queue error'));
   const sweep = createReconcileProcessor({
     config,
     mori: deps.mori,
@@ -219,7 +232,7 @@ function startReconciler(
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
   });
-  worker.on('error', (err) => logger.error({ queue: RECONCILE_QUEUE, err }, 'worker error'));
+  worker.on('error', throttledWarning(logger, { queue: RECONCILE_QUEUE }, 'worker error'));
   const scheduled = (async () => {
     await queue.setGlobalConcurrency(1);
     // A new scheduler sweeps at once by itself; an existing one waits for its next interval, so

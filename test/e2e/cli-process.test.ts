@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startCaptureServer } from '../helpers/capture-server.js';
-import { freePort } from '../helpers/redis-server.js';
+import getPort from 'get-port';
 
 const cli = join(dirname(inject('builtMain')), 'cli/main.js');
 
@@ -77,7 +77,7 @@ describe('the command-line tool as a person meets it', () => {
   });
 
   it('names the address and the reason when a request fails, not a bare "fetch failed"', async () => {
-    const port = await freePort();
+    const port = await getPort();
     const { code, stderr } = await run([
       'send-test-event',
       '--url',

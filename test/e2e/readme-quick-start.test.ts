@@ -3,18 +3,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { LOCAL_REDIS_URL } from '../../src/config.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
-import { answersPing, freePort } from '../helpers/redis-server.js';
+import getPort from 'get-port';
+import { answersPing } from '../helpers/redis-server.js';
 import { startService } from '../helpers/service-process.js';
 
 const run = promisify(execFile);
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
 const localRedisAnswers = () => answersPing(LOCAL_REDIS_URL);
 
@@ -23,7 +20,7 @@ describe('the README quick start', () => {
   it('runs with the embedded Redis: mock-mori and send-test-event put one order in data/orders.jsonl; status and /metrics show it', async () => {
     const cli = join(dirname(inject('builtMain')), 'cli/main.js');
     const cwd = mkdtempSync(join(tmpdir(), 'quick-start-'));
-    const moriPort = await freePort();
+    const moriPort = await getPort();
     const prefix = testPrefix();
     expect(
       await localRedisAnswers(),
@@ -36,7 +33,7 @@ describe('the README quick start', () => {
       [cli, 'mock-mori', '--port', String(moriPort), '--token', 'demo-token', '--finish-after', '1'],
       { stdio: 'ignore' },
     );
-    cleanups.push(async () => mock.kill('SIGTERM'));
+    onTestFinished(() => void mock.kill('SIGTERM'));
 
     // 2. MORI_API_BASE_URL=… MORI_API_TOKEN=demo-token MORI_WEBHOOK_SECRET=whsec_demo_secret npm start  (no REDIS_URL)
     const env = {
@@ -46,7 +43,7 @@ describe('the README quick start', () => {
       REDIS_PREFIX: prefix,
     };
     const service = await startService({ ...env, ORDER_PENDING_BASE_MS: '200' }, inject('builtMain'), cwd);
-    cleanups.push(async () => service.child.kill('SIGKILL'));
+    onTestFinished(() => void service.child.kill('SIGKILL'));
     expect(service.output()).toContain('started a local redis-server');
 
     // 3. send-test-event, then the file, status and /metrics

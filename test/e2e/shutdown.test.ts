@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { createEventsQueue } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
@@ -11,23 +11,19 @@ import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori } from '../helpers/fake-mori.js';
 import { moriSign } from '../helpers/mori-signer.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
-import { freePort } from '../helpers/redis-server.js';
+import getPort from 'get-port';
 import { startService } from '../helpers/service-process.js';
 import { FAST_RETRIES } from '../helpers/start-test-worker.js';
 
 const ORDER_ID = '1234567890123456789';
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
 describe('on SIGTERM with a job in flight', () => {
   it('stops taking webhooks, finishes the job, closes everything and exits 0: nothing lost, nothing twice', async () => {
     const redisUrl = inject('redisUrl');
     const prefix = testPrefix();
-    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const mori = await startFakeMori();
-    cleanups.push(() => mori.close());
+    onTestFinished(() => mori.close());
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     mori.script(ORDER_ID, [{ order, delayMs: 1500 }]);
@@ -43,7 +39,7 @@ describe('on SIGTERM with a job in flight', () => {
       SINKS: JSON.stringify([{ type: 'file', name: 'archive', path: file }]),
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
-    cleanups.push(async () => service.child.kill('SIGKILL'));
+    onTestFinished(() => void service.child.kill('SIGKILL'));
 
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-shutdown'));
     const post = () =>
@@ -72,10 +68,10 @@ describe('on SIGTERM with a job in flight', () => {
     expect(service.output()).toContain('"clean":true');
 
     const producer = createRedis(redisUrl, 'producer');
-    cleanups.push(() => closeRedis(producer));
+    onTestFinished(() => closeRedis(producer));
     await waitUntilReady(producer, 5000);
     const queue = createEventsQueue(producer, prefix);
-    cleanups.push(() => queue.close());
+    onTestFinished(() => queue.close());
     expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({
       completed: 1,
       active: 0,
@@ -91,7 +87,7 @@ describe('on SIGTERM while start-up still waits for Redis', () => {
       env: {
         PATH: process.env.PATH ?? '',
         ROLE: 'api',
-        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        REDIS_URL: `redis://127.0.0.1:${await getPort()}`,
         MORI_WEBHOOK_SECRET: TEST_SECRET,
         PORT: '0',
       },
@@ -100,7 +96,7 @@ describe('on SIGTERM while start-up still waits for Redis', () => {
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    cleanups.push(async () => child.kill('SIGKILL'));
+    onTestFinished(() => void child.kill('SIGKILL'));
     await eventually(() => output.includes('waiting for Redis to answer'), {
       timeoutMs: 15_000,
       what: 'the start-up to wait for Redis',

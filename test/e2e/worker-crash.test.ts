@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { createEventsQueue, FETCH_ORDER_JOB, newEventJobId } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
@@ -13,18 +13,14 @@ import { startService, type ServiceProcess } from '../helpers/service-process.js
 import { FAST_RETRIES } from '../helpers/start-test-worker.js';
 
 const ORDER_ID = '1234567890123456789';
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
 describe('when a worker process dies mid-job', () => {
   it('another worker takes the job up and the order is delivered once', async () => {
     const redisUrl = inject('redisUrl');
     const prefix = testPrefix();
-    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const mori: FakeMori = await startFakeMori();
-    cleanups.push(() => mori.close());
+    onTestFinished(() => mori.close());
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     // The first look-up hangs, so the first worker is killed while it holds the job.
@@ -45,12 +41,12 @@ describe('when a worker process dies mid-job', () => {
     };
 
     const first: ServiceProcess = await startService(env);
-    cleanups.push(async () => first.child.kill('SIGKILL'));
+    onTestFinished(() => void first.child.kill('SIGKILL'));
     const producer = createRedis(redisUrl, 'producer');
-    cleanups.push(() => closeRedis(producer));
+    onTestFinished(() => closeRedis(producer));
     await waitUntilReady(producer, 5000);
     const queue = createEventsQueue(producer, prefix);
-    cleanups.push(() => queue.close());
+    onTestFinished(() => queue.close());
     const event = buildSampleEvent(order, 'current', 'evt-crash');
     await queue.add(
       FETCH_ORDER_JOB,
@@ -71,7 +67,7 @@ describe('when a worker process dies mid-job', () => {
     await first.exited;
 
     const second = await startService(env);
-    cleanups.push(async () => {
+    onTestFinished(async () => {
       second.child.kill('SIGTERM');
       await second.exited;
     });

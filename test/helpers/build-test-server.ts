@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/build-server.js';
@@ -19,9 +19,18 @@ export interface TestServer {
   queue: Queue<EventJobData>;
   metrics: Metrics;
   producer: Redis;
-  /** POSTs `body` to the webhook route signed with TEST_SECRET, as MORI would. */
-  postSigned(body: string): Promise<{ statusCode: number; json: () => any }>;
+  /**
+   * POSTs `body` to the webhook route signed with TEST_SECRET, as MORI would: the one signed-post
+   * helper. `secret` signs with another key (false: no signature); `headers` are sent last, so a
+   * test can replace the signature or the content type.
+   */
+  postSigned(body: string, options?: PostOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
+}
+
+interface PostOptions {
+  secret?: string | false;
+  headers?: Record<string, string>;
 }
 
 /** A unique key prefix per test, still a hash tag, so tests never see each other's keys. */
@@ -69,12 +78,16 @@ export async function buildTestServer(
     queue,
     metrics,
     producer,
-    postSigned: (body) =>
+    postSigned: (body, { secret = TEST_SECRET, headers = {} } = {}) =>
       app.inject({
         method: 'POST',
         url: config.WEBHOOK_PATH,
         payload: body,
-        headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
+        headers: {
+          'content-type': 'application/json',
+          ...(secret === false ? {} : { 'x-moribiz-signature': moriSign(body, secret) }),
+          ...headers,
+        },
       }),
     close: async () => {
       await app.close();

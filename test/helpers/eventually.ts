@@ -1,6 +1,9 @@
+import { vi } from 'vitest';
+
 /**
  * Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`
- * with the last error or value: waiting on a condition, never on a fixed sleep.
+ * with the last error or value: waiting on a condition, never on a fixed sleep. A thin layer over
+ * vitest's `vi.waitFor`, which retries only on a throw, so a falsy answer is turned into one.
  */
 export async function eventually<T>(
   probe: () => T | Promise<T>,
@@ -10,21 +13,12 @@ export async function eventually<T>(
     what = 'condition',
   }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<Exclude<T, undefined | false>> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+  return vi.waitFor(
+    async () => {
       const v = await probe();
-      if (v !== undefined && v !== false) return v as Exclude<T, undefined | false>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+      if (v === undefined || v === false) throw new Error(`still ${JSON.stringify(v)}`);
+      return v as Exclude<T, undefined | false>;
+    },
+    { timeout: timeoutMs, interval: intervalMs, message: `timed out after ${timeoutMs} ms waiting for ${what}` },
+  );
 }

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import getPort from 'get-port';
 import { answersPing } from '../../src/dev/local-redis.js';
 
 export { answersPing };
@@ -24,17 +24,6 @@ const HOW_TO_GET_REDIS = [
   '  - install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
 ].join('\n');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export async function waitForPing(url: string, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (!(await answersPing(url))) {
@@ -53,7 +42,7 @@ async function startWithTestcontainers(): Promise<TestRedis | undefined> {
   try {
     const { GenericContainer, getContainerRuntimeClient } = await import('testcontainers');
     await getContainerRuntimeClient();
-    const hostPort = await freePort();
+    const hostPort = await getPort();
     const container = await new GenericContainer('redis:7-alpine')
       .withCommand(['redis-server', '--appendonly', 'no', '--save', ''])
       .withExposedPorts({ container: 6379, host: hostPort })
@@ -85,7 +74,7 @@ function redisServerOnPath(): boolean {
 
 async function startRedisServerProcess(persistent = false): Promise<TestRedis | undefined> {
   if (!redisServerOnPath()) return undefined;
-  const port = await freePort();
+  const port = await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'mori-test-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inject } from 'vitest';
 import { eventually } from './eventually.js';
-import { freePort } from './redis-server.js';
+import getPort from 'get-port';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -18,7 +18,7 @@ export async function startService(
   main = inject('builtMain'),
   cwd?: string,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = await getPort();
   let text = '';
   const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },

@@ -33,8 +33,8 @@ export interface TestWorker {
 /** The real workers (BullMQ, undici, sinks) in this process, configured from `env`. */
 export async function startTestWorker(env: Record<string, string>): Promise<TestWorker> {
   const config = loadConfig({ ROLE: 'worker', LOG_LEVEL: 'silent', ...FAST_RETRIES, ...env });
-  const connection = createRedis(config.REDIS_URL!, 'worker');
-  const plain = createRedis(config.REDIS_URL!, 'plain');
+  const connection = createRedis(config.redis!, 'worker');
+  const plain = createRedis(config.redis!, 'plain');
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();

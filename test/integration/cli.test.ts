@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { enqueueOrder } from '../../src/cli/enqueue-order.js';
 import { UsageError } from '../../src/cli/io.js';
 import { createMockMori } from '../../src/cli/mock-mori.js';
@@ -24,10 +24,6 @@ import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import { startCaptureServer } from '../helpers/capture-server.js';
 
 const redisUrl = inject('redisUrl');
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
 const context = cliContext;
 
@@ -36,7 +32,7 @@ async function queues(prefix: string) {
   await waitUntilReady(conn, 5000);
   const events = createEventsQueue(conn, prefix);
   const deliveries = createDeliveriesQueue(conn, prefix);
-  cleanups.push(async () => {
+  onTestFinished(async () => {
     await events.close();
     await deliveries.close();
     await closeRedis(conn);
@@ -127,7 +123,7 @@ describe('enqueue-order, status and replay', () => {
 describe('mock-mori', () => {
   it("serves orders for any id and sends a finished order's event signed, retrying like MORI", async () => {
     const capture = await startCaptureServer();
-    cleanups.push(() => capture.close());
+    onTestFinished(() => capture.close());
     capture.script([{ status: 500 }]);
     const mori = createMockMori({
       token: 'tok',
@@ -135,7 +131,7 @@ describe('mock-mori', () => {
       webhooks: [{ url: capture.url, secret: 'whsec_demo_secret' }],
     });
     await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => mori.close());
+    onTestFinished(() => mori.close());
     const order = mori.createOrder('watermarkEmbed');
 
     await eventually(() => capture.requests.length === 2, { what: 'the retry after a 500' });
@@ -173,7 +169,7 @@ describe('register-webhook', () => {
   it('registers the URL with MORI and prints the secret as a ready .env line, keeping the old one for the rotation', async () => {
     const mori = createMockMori({ token: 'tok', finishAfterMs: 0 });
     await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => mori.close());
+    onTestFinished(() => mori.close());
     const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
     const { ctx, out } = context(['--url', 'https://hooks.example.com/webhooks/mori'], {
       MORI_API_BASE_URL: base,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MoriApiError, createMoriClient, type MoriClient } from '../../src/mori/mori-client.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
+import { rejectionOf } from '../helpers/rejection-of.js';
 
 const ORDER_ID = '1234567890123456789';
 let mori: FakeMori;
@@ -22,15 +23,7 @@ afterEach(async () => {
   await mori.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<MoriApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof MoriApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a MoriApiError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, MoriApiError);
 
 describe('createMoriClient().getOrder', () => {
   it.each(['antiAi', 'watermarkEmbed', 'watermarkExtract', 'aiDetection'] as const)(

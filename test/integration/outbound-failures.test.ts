@@ -12,7 +12,7 @@ import {
   type Fault,
   type FaultyServer,
 } from '../helpers/faulty-server.js';
-import { freePort } from '../helpers/redis-server.js';
+import getPort from 'get-port';
 import { rejectionOf } from '../helpers/rejection-of.js';
 
 const ORDER_ID = '1234567890123456789';
@@ -64,7 +64,7 @@ describe('the MORI client classifies every way a request can fail, against a rea
   });
 
   it('a refused connection is a retryable failure', async () => {
-    client = mori(`http://127.0.0.1:${await freePort()}`);
+    client = mori(`http://127.0.0.1:${await getPort()}`);
     const err = await rejectionOf(client.getOrder(ORDER_ID, 'lookup'), MoriApiError);
     expect(err).toMatchObject({ kind: 'retryable', failure: 'refused' });
   });
@@ -130,7 +130,7 @@ describe('the http sink classifies failures like the MORI client', () => {
   });
 
   it('a refused connection', async () => {
-    sink = httpSink({ url: `http://127.0.0.1:${await freePort()}` });
+    sink = httpSink({ url: `http://127.0.0.1:${await getPort()}` });
     expect((await rejectionOf(sink.deliver(envelope), SinkError)).message).toContain('failed: refused (ECONNREFUSED)');
   });
 });

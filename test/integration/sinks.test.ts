@@ -18,6 +18,7 @@ import { testPrefix } from '../helpers/build-test-server.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder } from '../helpers/fake-mori.js';
+import { rejectionOf } from '../helpers/rejection-of.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -39,15 +40,7 @@ function httpSink(definition: Record<string, unknown>): Sink {
   return createHttpSink(sinkConfigSchema.parse({ type: 'http', ...definition }) as HttpSinkConfig);
 }
 
-async function failure(p: Promise<unknown>): Promise<SinkError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof SinkError) return err;
-    throw err;
-  }
-  throw new Error('expected a SinkError');
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, SinkError);
 
 describe('http sink', () => {
   let capture: CaptureServer;

@@ -18,16 +18,7 @@ afterEach(async () => {
 });
 
 function post(body: string, headers: Record<string, string> = {}, { sign = true, secret = TEST_SECRET } = {}) {
-  return server.app.inject({
-    method: 'POST',
-    url: '/webhooks/mori',
-    payload: body,
-    headers: {
-      'content-type': 'application/json',
-      ...(sign ? { 'x-moribiz-signature': moriSign(body, secret) } : {}),
-      ...headers,
-    },
-  });
+  return server.postSigned(body, { headers, secret: sign && secret });
 }
 
 async function jobs() {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestServer, TEST_SECRET, type TestServer } from '../helpers/build-test-server.js';
+import { buildTestServer, type TestServer } from '../helpers/build-test-server.js';
 import { moriSign } from '../helpers/mori-signer.js';
 
 let server: TestServer | undefined;
@@ -18,12 +18,7 @@ describe('issue 10: bad input is answered in the envelope, never with a 5xx', ()
   it('a 10,000-deep body with a wrong signature is a 401, not a 500', async () => {
     server = await buildTestServer();
     const body = deep(10_000);
-    const res = await server.app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, 'not-the-secret') },
-      payload: body,
-    });
+    const res = await server.postSigned(body, { secret: 'not-the-secret' });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ success: false, code: 'SIGNATURE_INVALID' });
   });
@@ -31,11 +26,8 @@ describe('issue 10: bad input is answered in the envelope, never with a 5xx', ()
   it('a re-indented deep body with a wrong signature is refused without parsing it', async () => {
     server = await buildTestServer();
     const body = `${'[\n'.repeat(10_000)}${']'.repeat(10_000)}`;
-    const res = await server.app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign('x', 'not-the-secret') },
-      payload: body,
+    const res = await server.postSigned(body, {
+      headers: { 'x-moribiz-signature': moriSign('x', 'not-the-secret') },
     });
     expect(res.statusCode).toBe(401);
   });
@@ -43,12 +35,7 @@ describe('issue 10: bad input is answered in the envelope, never with a 5xx', ()
   it('a correctly signed body nested past 32 levels is a 400 naming the limit', async () => {
     server = await buildTestServer();
     const body = deep(40);
-    const res = await server.app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-      payload: body,
-    });
+    const res = await server.postSigned(body);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'INVALID_PAYLOAD', message: expect.stringContaining('32 levels') });
   });

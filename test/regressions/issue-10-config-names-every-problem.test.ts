@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { thrownBy } from '../helpers/rejection-of.js';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>) => [...thrownBy(() => loadConfig(env), ConfigError).problems];
 
 /** Issue 10: one invalid value (PORT=abc) hid the others: an invalid SINKS and a missing secret. */
 describe('issue 10: configuration names every problem at once', () => {

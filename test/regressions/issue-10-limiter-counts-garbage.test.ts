@@ -13,40 +13,15 @@ const EVENT = JSON.stringify({ eventId: 'e-garbage', eventType: 'order.antiAi.co
 describe('issue 10: everything that is not a valid signed event counts against the budget', () => {
   it('garbage (415, 413) exhausts the budget, the next unsigned request gets 429 with Retry-After, and signed MORI traffic still passes', async () => {
     server = await buildTestServer({ RATE_LIMIT_MAX: '3', WEBHOOK_BODY_LIMIT: '1024' });
-    const app = server.app;
+    const unsigned = (payload: string, contentType: string) =>
+      server!.postSigned(payload, { secret: false, headers: { 'content-type': contentType } });
     const codes = [
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/webhooks/mori',
-          headers: { 'content-type': 'text/plain' },
-          payload: 'x',
-        })
-      ).statusCode,
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/webhooks/mori',
-          headers: { 'content-type': 'text/plain' },
-          payload: 'y',
-        })
-      ).statusCode,
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/webhooks/mori',
-          headers: { 'content-type': 'application/json' },
-          payload: `"${'z'.repeat(2000)}"`,
-        })
-      ).statusCode,
+      (await unsigned('x', 'text/plain')).statusCode,
+      (await unsigned('y', 'text/plain')).statusCode,
+      (await unsigned(`"${'z'.repeat(2000)}"`, 'application/json')).statusCode,
     ];
     expect(codes).toEqual([415, 415, 413]);
-    const limited = await app.inject({
-      method: 'POST',
-      url: '/webhooks/mori',
-      headers: { 'content-type': 'text/plain' },
-      payload: 'again',
-    });
+    const limited = await unsigned('again', 'text/plain');
     expect(limited.statusCode).toBe(429);
     expect(limited.json()).toMatchObject({ success: false, code: 'RATE_LIMITED' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);

@@ -1,12 +1,10 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestServer, type TestServer } from '../helpers/build-test-server.js';
 
 let server: TestServer | undefined;
-const sockets: Socket[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
   await server?.close();
   server = undefined;
 });
@@ -14,7 +12,7 @@ afterEach(async () => {
 /** Opens a real socket, writes `head`, then one byte every 100 ms; resolves with how long the server kept it open. */
 async function trickle(port: number, head: string, byte: string): Promise<number> {
   const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
+  onTestFinished(() => void socket.destroy());
   socket.on('error', () => undefined);
   socket.on('data', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));

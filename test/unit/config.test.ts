@@ -3,18 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { thrownBy } from '../helpers/rejection-of.js';
 
 const BASE = { MORI_WEBHOOK_SECRET: 'whsec_abcdefgh', MORI_API_TOKEN: 'token' };
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>) => thrownBy(() => loadConfig(env), ConfigError).problems;
 
 describe('loadConfig', () => {
   it("applies the contract's defaults", () => {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { normalizeEvent } from '../../src/webhook/normalize-event.js';
+import { thrownBy } from '../helpers/rejection-of.js';
 
-function refusal(body: unknown): AppError {
-  try {
-    normalizeEvent(body);
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (body: unknown) => thrownBy(() => normalizeEvent(body), AppError);
 
 describe('normalizeEvent', () => {
   it('maps a current-generation event', () => {

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from '../../redis.js';
 import { MAX_JSON_DEPTH, scanJson } from '../../webhook/scan-json.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
@@ -16,6 +17,8 @@ import { errorBody, ok } from '../reply.js';
 export interface WebhookRouteDeps {
   config: Config;
   queue: Queue<EventJobData>;
+  /** The queue's own connection: a replica wait (REDIS_WAIT_REPLICAS) must follow its writes. */
+  redis: Redis;
   metrics: Metrics;
   /** Counts the duplicates answered, for the order's timeline; first deliveries cost it nothing. */
   history: Pick<OrderHistory, 'countDuplicate'>;
@@ -63,6 +66,8 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
   const secrets = config.MORI_WEBHOOK_SECRET;
   const verifying = secrets.length > 0;
 
+  // Declared up front (Fastify, "Decorators"); each request gets its own state in preValidation.
+  app.decorateRequest('webhook', undefined);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
@@ -144,6 +149,11 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
       dedupeTtlMs: config.DEDUPE_WINDOW_SECONDS * 1000,
       deadlineMs: config.WEBHOOK_ENQUEUE_TIMEOUT_MS,
       receivedAt: new Date(),
+      replicaWait: {
+        client: deps.redis,
+        replicas: config.REDIS_WAIT_REPLICAS,
+        timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      },
     });
     state.outcome = outcome;
     const duplicate = outcome === 'duplicate';

@@ -58,12 +58,13 @@ const ENTRIES_PER_ORDER = 500;
 const INDEXED_ORDERS = 10_000;
 
 export interface OrderHistory {
-  /** Appends one entry to the order's history (redacted); refreshes its expiry and its place in the index. */
-  record(orderId: string, entry: HistoryEntry): Promise<void>;
+  /**
+   * Appends entries to the order's history (redacted), and with `envelope` keeps the envelope last
+   * delivered for it (redacted too); refreshes their expiry and the order's place in the index.
+   */
+  record(orderId: string, entries: readonly HistoryEntry[], envelope?: unknown): Promise<void>;
   /** Counts one duplicate of an event the intake answered. */
   countDuplicate(orderId: string, eventId: string): Promise<void>;
-  /** Keeps the envelope last delivered for the order, with secrets and presigned URLs redacted. */
-  keepEnvelope(orderId: string, envelope: unknown): Promise<void>;
 }
 
 /** Deep enough for an order's files and their nested objects; what is deeper is scrubbed as text. */
@@ -75,36 +76,59 @@ function redactedJson(value: unknown): string {
 }
 
 /**
+ * Appends entries to an order's history, keeps the envelope when one is given, and keeps every key
+ * bounded: one call per write, so a history costs the worker one command per look-up or attempt.
+ * KEYS[1] the order's history (a list)
+ * KEYS[2] the index of orders (a sorted set, scored by last entry)
+ * KEYS[3] the order's last delivered envelope
+ * ARGV[1] TTL (ms)   ARGV[2] entries kept per order   ARGV[3] now (epoch ms)   ARGV[4] the order id
+ * ARGV[5] orders kept in the index   ARGV[6] the envelope (JSON), or '' for none
+ * ARGV[7..] the entries (JSON)
+ * Returns 1.
+ */
+const RECORD = `
+if #ARGV > 6 then
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[1]) end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[1]))
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`;
+
+/**
  * What happened to each order, in Redis, for the timeline page and `deliveries <orderId>`. Bounded:
  * every key expires with the dedupe window (an order older than that cannot be replayed by MORI
- * either) and each list is capped. Each write is one MULTI: on Redis Cluster the `{hash tag}`
- * prefix keeps the keys in one slot. Secrets and presigned URLs never enter these keys.
+ * either) and each list is capped. Each entry is one script call: on Redis Cluster the
+ * `{hash tag}` prefix keeps its keys in one slot. Secrets and presigned URLs never enter these keys.
  */
 export function createOrderHistory(redis: Redis, prefix: string, ttlMs: number): OrderHistory {
+  // Sent by SHA (EVALSHA) after the first call, not re-sent as a whole script on every entry.
+  if (!('moriRecordHistory' in redis)) redis.defineCommand('moriRecordHistory', { numberOfKeys: 3, lua: RECORD });
+  const scripts = redis as Redis & { moriRecordHistory(...args: (string | number)[]): Promise<number> };
   const index = historyIndexKey(prefix);
-  const touchIndex = (multi: ReturnType<Redis['multi']>, orderId: string, now: number) =>
-    multi
-      .zadd(index, now, orderId)
-      .zremrangebyscore(index, '-inf', now - ttlMs)
-      .zremrangebyrank(index, 0, -(INDEXED_ORDERS + 1))
-      .pexpire(index, ttlMs);
   return {
-    async record(orderId, entry) {
-      const key = historyKey(prefix, orderId);
-      const now = Date.now();
-      const multi = redis
-        .multi()
-        .rpush(key, redactedJson(entry))
-        .ltrim(key, -ENTRIES_PER_ORDER, -1)
-        .pexpire(key, ttlMs);
-      await touchIndex(multi, orderId, now).exec();
+    async record(orderId, entries, envelope) {
+      await scripts.moriRecordHistory(
+        historyKey(prefix, orderId),
+        index,
+        historyEnvelopeKey(prefix, orderId),
+        ttlMs,
+        ENTRIES_PER_ORDER,
+        Date.now(),
+        orderId,
+        INDEXED_ORDERS,
+        envelope === undefined ? '' : redactedJson(envelope),
+        ...entries.map(redactedJson),
+      );
     },
     async countDuplicate(orderId, eventId) {
       const key = historyDuplicatesKey(prefix, orderId);
       await redis.multi().hincrby(key, eventId, 1).pexpire(key, ttlMs).exec();
-    },
-    async keepEnvelope(orderId, envelope) {
-      await redis.set(historyEnvelopeKey(prefix, orderId), redactedJson(envelope), 'PX', ttlMs);
     },
   };
 }

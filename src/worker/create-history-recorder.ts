@@ -24,7 +24,8 @@ export interface HistoryRecorder {
  * duplicates: an event is recorded here, from the job that carries it and its receive time, so the
  * webhook's first answer costs no extra Redis round trip. Delivery attempts are recorded from the
  * worker's `completed` and `failed` events, where BullMQ has already chosen the next retry's delay.
- * A history that cannot be written is logged and never fails a job.
+ * Writes are not awaited: a job never waits on its history, and one that cannot be written is
+ * logged and never fails a job (the entries sort by their own time when read).
  */
 export function createHistoryRecorder(history: OrderHistory, logger: Logger): HistoryRecorder {
   const write = async (orderId: string, what: Promise<void>) => {
@@ -34,7 +35,15 @@ export function createHistoryRecorder(history: OrderHistory, logger: Logger): Hi
       logger.warn({ orderId, err: (err as Error).message }, 'could not write the order history');
     }
   };
-  const record = (orderId: string, entry: HistoryEntry) => write(orderId, history.record(orderId, entry));
+  const record = (orderId: string, entries: HistoryEntry[], envelope?: unknown) =>
+    write(orderId, history.record(orderId, entries, envelope));
+  // An event taken from the queue is written with the look-up it leads to, in one call.
+  const received = new Map<string, HistoryEntry[]>();
+  const takeReceived = (orderId: string): HistoryEntry[] => {
+    const pending = received.get(orderId) ?? [];
+    received.delete(orderId);
+    return pending;
+  };
 
   return {
     mori: (mori) => ({
@@ -46,18 +55,21 @@ export function createHistoryRecorder(history: OrderHistory, logger: Logger): Hi
           const order = await mori.getOrder(orderId, purpose);
           const durationMs = Date.now() - started;
           const outcome = isFinal(order.status) ? 'final' : 'not-final';
-          await record(orderId, { ...base, outcome, status: order.status, durationMs });
+          void record(orderId, [...takeReceived(orderId), { ...base, outcome, status: order.status, durationMs }]);
           return order;
         } catch (err) {
           const durationMs = Date.now() - started;
           const api = err instanceof MoriApiError ? err : undefined;
-          await record(orderId, {
-            ...base,
-            outcome: api?.kind === 'rate-limited' ? 'rate-limited' : 'error',
-            ...(api?.status !== undefined ? { httpStatus: api.status } : {}),
-            error: (err as Error).message,
-            durationMs,
-          });
+          void record(orderId, [
+            ...takeReceived(orderId),
+            {
+              ...base,
+              outcome: api?.kind === 'rate-limited' ? 'rate-limited' : 'error',
+              ...(api?.status !== undefined ? { httpStatus: api.status } : {}),
+              error: (err as Error).message,
+              durationMs,
+            },
+          ]);
           throw err;
         }
       },
@@ -65,18 +77,29 @@ export function createHistoryRecorder(history: OrderHistory, logger: Logger): Hi
 
     events: (processor) => async (job, token) => {
       // First run only: a look-up that goes round again (not final, a retry, a pause) set moriCalls.
-      if (job.attemptsMade === 0 && job.data.moriCalls === undefined) {
-        const { orderId, eventId, eventType, generation, receivedAt } = job.data;
-        await record(orderId, {
-          kind: 'received',
-          at: receivedAt,
-          eventId,
-          eventType,
-          generation,
-          jobId: String(job.id),
-        });
+      if (job.attemptsMade !== 0 || job.data.moriCalls !== undefined) return processor(job, token);
+      const { orderId, eventId, eventType, generation, receivedAt } = job.data;
+      const entry: HistoryEntry = {
+        kind: 'received',
+        at: receivedAt,
+        eventId,
+        eventType,
+        generation,
+        jobId: String(job.id),
+      };
+      received.set(orderId, [...(received.get(orderId) ?? []), entry]);
+      try {
+        return await processor(job, token);
+      } finally {
+        // The job ended before its look-up (a pause, an error): the event is written on its own.
+        const pending = received.get(orderId) ?? [];
+        if (pending.includes(entry)) {
+          const rest = pending.filter((e) => e !== entry);
+          if (rest.length > 0) received.set(orderId, rest);
+          else received.delete(orderId);
+          void record(orderId, [entry]);
+        }
       }
-      return processor(job, token);
     },
 
     deliveries: (worker, known) => {
@@ -91,25 +114,26 @@ export function createHistoryRecorder(history: OrderHistory, logger: Logger): Hi
       });
       worker.on('completed', (job, result) => {
         const { orderId } = job.data;
-        void record(orderId, {
+        const entry: HistoryEntry = {
           ...base(job),
           outcome: result.outcome,
           ...(result.outcome === 'skipped' ? { reason: result.reason } : {}),
-        });
-        if (result.outcome === 'delivered')
-          void write(orderId, history.keepEnvelope(orderId, buildEnvelope(job.data, known)));
+        };
+        void record(orderId, [entry], result.outcome === 'delivered' ? buildEnvelope(job.data, known) : undefined);
       });
       worker.on('failed', (job, err) => {
         if (!job?.data?.orderId) return;
         // finishedOn is set only when the job is dead-lettered; otherwise `delay` is BullMQ's choice.
         const dead = job.finishedOn !== undefined;
-        void record(job.data.orderId, {
-          ...base(job),
-          outcome: dead ? 'dead-lettered' : 'failed',
-          ...(err instanceof SinkError && err.status !== undefined ? { httpStatus: err.status } : {}),
-          error: err.message,
-          ...(dead ? {} : { nextRetryAt: new Date(Date.now() + job.delay).toISOString() }),
-        });
+        void record(job.data.orderId, [
+          {
+            ...base(job),
+            outcome: dead ? 'dead-lettered' : 'failed',
+            ...(err instanceof SinkError && err.status !== undefined ? { httpStatus: err.status } : {}),
+            error: err.message,
+            ...(dead ? {} : { nextRetryAt: new Date(Date.now() + job.delay).toISOString() }),
+          },
+        ]);
       });
     },
   };

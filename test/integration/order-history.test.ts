@@ -34,7 +34,7 @@ const attempt = (n: number, error?: string) =>
 describe('the order history', () => {
   it('keeps at most 500 entries per order, the newest, and expires with the dedupe window', async () => {
     const history = createOrderHistory(redis, prefix, 7 * DAY_MS);
-    for (let n = 1; n <= 510; n++) await history.record('42', attempt(n));
+    for (let n = 1; n <= 510; n++) await history.record('42', [attempt(n)]);
     const t = await readOrderHistory(redis, prefix, '42');
     expect(t?.entries).toHaveLength(500);
     expect(t?.entries[0]).toMatchObject({ attempt: 11 });
@@ -48,8 +48,9 @@ describe('the order history', () => {
   it('stores no presigned URL and no secret field, in entries or in the envelope', async () => {
     const history = createOrderHistory(redis, prefix, DAY_MS);
     const url = 'https://bucket.example/f.png?X-Amz-Expires=3600&X-Amz-Signature=abc123';
-    await history.record('42', attempt(1, `fetch of ${url} failed`));
-    await history.keepEnvelope('42', { data: { order: { thumbnailImageUrl: url, note: url, apiToken: 'sk_live_x' } } });
+    await history.record('42', [attempt(1, `fetch of ${url} failed`)], {
+      data: { order: { thumbnailImageUrl: url, note: url, apiToken: 'sk_live_x' } },
+    });
     const raw = JSON.stringify([
       await redis.lrange(historyKey(prefix, '42'), 0, -1),
       await redis.get(`${prefix}:history:42:envelope`),
@@ -61,11 +62,11 @@ describe('the order history', () => {
 
   it('lists the orders with the newest activity first, and knows nothing of others', async () => {
     const history = createOrderHistory(redis, prefix, DAY_MS);
-    await history.record('9', attempt(1));
+    await history.record('9', [attempt(1)]);
     // A later millisecond for the second order: ties would sort by id, which is not what is tested.
     const first = Date.now();
     await expect.poll(() => Date.now()).toBeGreaterThan(first);
-    await history.record('1', attempt(1));
+    await history.record('1', [attempt(1)]);
     await history.countDuplicate('3', 'evt-3');
     expect((await recentOrders(redis, prefix, 10)).map((o) => o.orderId)).toEqual(['1', '9']);
     expect(await readOrderHistory(redis, prefix, '4')).toBeUndefined();

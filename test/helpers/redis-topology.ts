@@ -22,6 +22,8 @@ export function topologyUnavailable(): string | undefined {
   return undefined;
 }
 
+const COMMON_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+
 export interface RedisNode {
   port: number;
   url: string;
@@ -53,8 +55,42 @@ function startNode(port: number, dir: string, args: string[]): RedisNode {
   return node;
 }
 
+/** One redis-server (or sentinel) process of a test's own, on a free port, with `args` after --port. */
+export async function startRedisProcess(
+  args: string[],
+  opts: { sentinelOf?: string } = {},
+): Promise<RedisNode & { close(): Promise<void> }> {
+  const port = await getPort();
+  const dir = mkdtempSync(join(tmpdir(), 'mori-test-node-'));
+  let head: string[] = ['--port', String(port), '--dir', dir, ...COMMON_ARGS];
+  if (opts.sentinelOf !== undefined) {
+    const master = new URL(opts.sentinelOf);
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor probe ${master.hostname} ${master.port} 1`,
+        '',
+      ].join('\n'),
+    );
+    head = [conf, '--sentinel'];
+  }
+  const node = startNode(port, dir, [...head, ...args]);
+  await node.start();
+  return {
+    ...node,
+    close: async () => {
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Runs one command on one node and closes the connection. */
-export async function ask(url: string, ...args: (string | number)[]): Promise<unknown> {
+async function ask(url: string, ...args: (string | number)[]): Promise<unknown> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
   client.on('error', () => undefined);
   try {
@@ -65,7 +101,15 @@ export async function ask(url: string, ...args: (string | number)[]): Promise<un
   }
 }
 
-const COMMON_ARGS = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+/** True once every replica among `nodes` has finished its first sync, so a WAIT can be answered. */
+async function replicasInSync(nodes: readonly RedisNode[], replicas: number): Promise<boolean> {
+  let synced = 0;
+  for (const n of nodes) {
+    const info = String(await ask(n.url, 'INFO', 'replication'));
+    if (/^role:slave/m.test(info) && /^master_link_status:up/m.test(info)) synced += 1;
+  }
+  return synced >= replicas;
+}
 
 export interface TestCluster {
   /** Seed URLs for REDIS_CLUSTER_NODES. */
@@ -124,9 +168,9 @@ export async function startTestCluster({ masters = 3, replicas = 1, nodeTimeoutM
         const info = String(await ask(n.url, 'CLUSTER', 'INFO'));
         if (!info.includes('cluster_state:ok')) return false;
       }
-      return true;
+      return replicasInSync(nodes, masters * replicas);
     },
-    { timeoutMs: 30_000, what: 'the cluster to report cluster_state:ok on every node' },
+    { timeoutMs: 30_000, what: 'the cluster to report cluster_state:ok on every node, and its replicas in sync' },
   );
   const masterOf = async (key: string): Promise<RedisNode> => {
     for (const n of nodes) {
@@ -231,9 +275,9 @@ export async function startTestSentinels({
         const seen = (await ask(w.url, 'SENTINEL', 'REPLICAS', name)) as unknown[];
         if (others.length < sentinels - 1 || seen.length < replicas) return false;
       }
-      return true;
+      return replicasInSync(nodes, replicas);
     },
-    { timeoutMs: 30_000, what: 'every sentinel to know the others and the replicas' },
+    { timeoutMs: 30_000, what: 'every sentinel to know the others and the replicas, and the replicas in sync' },
   );
   const master = async (): Promise<RedisNode> => {
     const [, port] = (await ask(watchers[0]!.url, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];

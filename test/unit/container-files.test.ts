@@ -51,6 +51,28 @@ describe('docker-compose.yml', () => {
     expect(sim.command.slice(0, 3)).toEqual(['node', 'dist/cli/main.js', 'mock-mori']);
   });
 
+  it("has a sentinel profile: a replica and three sentinels with a failover inside MORI's first retries", () => {
+    const sentinels = ['sentinel-1', 'sentinel-2', 'sentinel-3'].map((n) => compose.services[n]);
+    const replica = compose.services['redis-replica'];
+    expect(replica.profiles).toEqual(['sentinel']);
+    expect(replica.command.join(' ')).toMatch(/--replicaof redis 6379/);
+    expect(replica.command.join(' ')).toMatch(/--maxmemory-policy noeviction/);
+    for (const s of sentinels) {
+      expect(s.profiles).toEqual(['sentinel']);
+      const script = s.command.join(' ');
+      expect(script).toMatch(/sentinel monitor mori redis 6379 2/);
+      // MORI retries after 1, 2 and 4 s: detection must leave room for the promotion within ~7 s.
+      const downAfter = Number(/down-after-milliseconds mori (\d+)/.exec(script)?.[1]);
+      expect(downAfter).toBeGreaterThan(0);
+      expect(downAfter).toBeLessThanOrEqual(3000);
+      expect(script).toMatch(/--sentinel/);
+    }
+    for (const svc of [api, worker]) {
+      expect(svc.environment.REDIS_MODE).toBe('${REDIS_MODE:-single}');
+      expect(svc.environment.REDIS_SENTINELS).toBe('${REDIS_SENTINELS:-}');
+    }
+  });
+
   it('passes only variables the configuration schema knows', () => {
     const names = new Set<string>();
     for (const svc of Object.values<Record<string, unknown>>(compose.services)) {

@@ -46,17 +46,18 @@ describe('the documentation stays in step with the code', () => {
   });
 });
 
-/** Every file of ours whose comments may cite docs/: sources, tests, benchmarks, the README. */
+/** Every file of ours whose comments may cite docs/: sources, tests, benchmarks, deploy/'s manifests, the README. */
 function citingFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : /\.(ts|mjs|md)$/.test(e.name) ? [join(dir, e.name)] : [],
+      e.isDirectory() ? walk(join(dir, e.name)) : /\.(ts|mjs|md|ya?ml)$/.test(e.name) ? [join(dir, e.name)] : [],
     );
   const self = join(import.meta.dirname, 'docs-in-step.test.ts');
   return [
     ...walk(join(root, 'src')),
     ...walk(join(root, 'test')),
     ...walk(join(root, 'bench')),
+    ...walk(join(root, 'deploy')),
     join(root, 'README.md'),
   ].filter((f) => f !== self);
 }

@@ -39,3 +39,23 @@ export function lookupBudgetKey(prefix: string): string {
 export function readyProbeKey(prefix: string): string {
   return `${prefix}:ready-probe`;
 }
+
+/** An order's history: its events, MORI look-ups and delivery attempts, one JSON entry each (a list). */
+export function historyKey(prefix: string, orderId: string): string {
+  return `${prefix}:history:${orderId}`;
+}
+
+/** How many duplicates of each of an order's events the intake answered (a hash: eventId → count). */
+export function historyDuplicatesKey(prefix: string, orderId: string): string {
+  return `${prefix}:history:${orderId}:duplicates`;
+}
+
+/** The envelope last delivered for an order, redacted (what the timeline shows). */
+export function historyEnvelopeKey(prefix: string, orderId: string): string {
+  return `${prefix}:history:${orderId}:envelope`;
+}
+
+/** The orders with a history, scored by their last entry (epoch ms): the timeline's index page. */
+export function historyIndexKey(prefix: string): string {
+  return `${prefix}:history-index`;
+}

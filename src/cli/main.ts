@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { ConfigError } from '../config.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './dead-letters.js';
 import { DOCTOR_HELP, doctor } from './doctor.js';
+import { DELIVERIES_HELP, deliveries } from './deliveries.js';
 import { ENQUEUE_ORDER_HELP, enqueueOrder } from './enqueue-order.js';
 import { UsageError, type CliContext } from './io.js';
 import { MOCK_MORI_HELP, mockMori } from './mock-mori.js';
@@ -35,7 +36,10 @@ ${RECOVER_HELP}
 
 ${STATUS_HELP}
 
-${DOCTOR_HELP}`;
+${DOCTOR_HELP}
+
+
+${DELIVERIES_HELP}`;
 
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
@@ -57,6 +61,7 @@ const COMMANDS: Record<string, { run: (ctx: CliContext) => Promise<number>; help
   recover: { run: recover, help: RECOVER_HELP },
   status: { run: (ctx) => status(ctx, stop.signal), help: STATUS_HELP },
   doctor: { run: doctor, help: DOCTOR_HELP },
+  deliveries: { run: deliveries, help: DELIVERIES_HELP },
 };
 
 /** This package's version: the nearest package.json above this file that is ours. */

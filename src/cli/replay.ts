@@ -8,6 +8,7 @@ import {
   type DeadLetter,
 } from './dead-letter-selection.js';
 import type { CliContext } from './io.js';
+import { replayFailedJob } from '../replay-failed-job.js';
 import { openQueues } from './redis-for-cli.js';
 
 export const REPLAY_HELP = `replay [--queue events|deliveries|all] [--job ID]... [--sink NAME] [--dry-run]
@@ -15,9 +16,6 @@ export const REPLAY_HELP = `replay [--queue events|deliveries|all] [--job ID]...
   moves. --job picks jobs by id; --sink picks failed deliveries to one sink; either exits 1 when
   it matches nothing. Deliveries stay deduplicated: a state a sink already has is not sent again.
   Dead letters that should not run again (a sink removed from SINKS): dead-letters discard.`;
-
-/** The worker's budget markers; a replayed job starts its budgets again. */
-const BUDGET_FIELDS = ['failingSince', 'pendingSince', 'pendingChecks'];
 
 export async function replay(ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
@@ -40,10 +38,7 @@ export async function replay(ctx: CliContext): Promise<number> {
       if (values['dry-run']) {
         ctx.out(`would replay ${what}`);
       } else {
-        const { job } = dead;
-        const data = Object.fromEntries(Object.entries(job.data ?? {}).filter(([k]) => !BUDGET_FIELDS.includes(k)));
-        await job.updateData(data);
-        await job.retry('failed');
+        await replayFailedJob(dead.job);
         ctx.out(`replayed ${what}`);
       }
       found.push(dead);

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { createOrderHistory } from '../history/order-history.js';
 import type { Metrics } from '../metrics.js';
 import type { EventJobData } from '../queues.js';
 import type { Redis } from '../redis.js';
@@ -93,8 +94,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { redis: deps.redis, keyPrefix: deps.config.REDIS_PREFIX });
   await app.register(metricsRoute, { metrics: deps.metrics, collect: deps.collectMetrics });
-  if (config.runsApi)
-    await app.register(webhookRoute, { config, queue: deps.queue, redis: deps.redis, metrics: deps.metrics });
+  if (config.runsApi) {
+    const history = createOrderHistory(deps.redis, config.REDIS_PREFIX, config.DEDUPE_WINDOW_SECONDS * 1000);
+    await app.register(webhookRoute, { config, queue: deps.queue, redis: deps.redis, metrics: deps.metrics, history });
+  }
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {
     // Loaded only when it is on: Bull Board and its UI (lodash, redis-info, templates) are several
@@ -104,6 +107,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       token: config.ADMIN_TOKEN,
       queues: deps.adminQueues ?? [deps.queue],
       readOnly: config.ADMIN_READ_ONLY,
+      redis: deps.redis,
+      keyPrefix: config.REDIS_PREFIX,
     });
     // Said once listening (the address is known then), so whoever set ADMIN_TOKEN knows where to
     // look; the token itself never.

@@ -77,6 +77,7 @@ export function createHttpSink(config: HttpSinkConfig, connect?: buildConnector.
       await res.body.dump({ limit: DRAIN_LIMIT_BYTES }).catch(() => undefined);
       if (res.statusCode >= 200 && res.statusCode < 300) return;
       throw new SinkError(config.name, `${where} answered ${res.statusCode}`, {
+        status: res.statusCode,
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now(), RETRY_AFTER_CAP_MS),
       });
     },

@@ -35,10 +35,17 @@ export interface Sink {
 export class SinkError extends Error {
   readonly sink: string;
   readonly retryAfterMs: number | undefined;
-  constructor(sink: string, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+  /** The HTTP status the receiver answered, for an http sink that got an answer (the order timeline shows it). */
+  readonly status: number | undefined;
+  constructor(
+    sink: string,
+    message: string,
+    options: { retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'SinkError';
     this.sink = sink;
     this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
   }
 }

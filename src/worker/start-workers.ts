@@ -19,8 +19,10 @@ import {
 import type { Redis } from '../redis.js';
 import type { Sink } from '../sinks/sink.js';
 import { NO_TRACING, type Tracing } from '../tracing.js';
+import { createOrderHistory } from '../history/order-history.js';
 import { throttledWarning } from '../throttled-warning.js';
-import { createDeliverProcessor } from './deliver-job.js';
+import { createHistoryRecorder } from './create-history-recorder.js';
+import { createDeliverProcessor, type DeliverResult } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
 import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
@@ -116,11 +118,19 @@ export function startWorkers(deps: WorkerDeps): Workers {
     telemetry: tracing.bullmq,
   };
 
+  // Every look-up and delivery attempt goes into the order's history, kept as long as its dedupe mark.
+  const history = createHistoryRecorder(
+    createOrderHistory(deps.redis, config.REDIS_PREFIX, config.DEDUPE_WINDOW_SECONDS * 1000),
+    logger,
+  );
+  const mori = history.mori(deps.mori);
+  const testMode = testModeOf(config.MORI_API_TOKEN);
+
   // A handled state is remembered at least as long as the reconciler looks back, plus a day.
   const seenTtlSeconds = Math.max(config.DEDUPE_WINDOW_SECONDS, Math.ceil(config.RECONCILE_HORIZON_MS / 1000) + 86_400);
   const fetchOrder = createFetchOrderProcessor({
     config,
-    mori: deps.mori,
+    mori,
     budget,
     deliveries: deliveriesQueue,
     sinks: config.sinks,
@@ -133,16 +143,16 @@ export function startWorkers(deps: WorkerDeps): Workers {
   // reads at each job fetch, so a slow-down reaches all of them (docs/decisions.md, "The look-up budget").
   const events: Worker<EventJobData> = new Worker<EventJobData>(
     EVENTS_QUEUE,
-    traceFetchOrder(fetchOrder, tracing),
+    traceFetchOrder(history.events(fetchOrder), tracing),
     common,
   );
-  const deliveries = new Worker<DeliveryJobData>(
+  const deliveries = new Worker<DeliveryJobData, DeliverResult>(
     DELIVERIES_QUEUE,
     traceDeliver(
       createDeliverProcessor({
         config,
-        testMode: testModeOf(config.MORI_API_TOKEN),
-        mori: deps.mori,
+        testMode,
+        mori,
         sinks: deps.sinks,
         ledger: createDeliveryLedger(deps.redis, config.REDIS_PREFIX, {
           replicas: config.REDIS_WAIT_REPLICAS,
@@ -160,6 +170,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     ),
     common,
   );
+  history.deliveries(deliveries, testMode === undefined ? {} : { test: testMode });
 
   for (const [queue, worker] of [
     [EVENTS_QUEUE, events],

@@ -38,6 +38,7 @@ const COMMANDS = [
   'status',
   'doctor',
   'dead-letters',
+  'deliveries',
 ];
 
 describe('the command-line tool as a person meets it', () => {
@@ -57,6 +58,13 @@ describe('the command-line tool as a person meets it', () => {
       expect(section, `a table row for ${command}`).toMatch(new RegExp(`^\\| \`${command}[ \`]`, 'm'));
       expect(section, `an example of ${command}`).toContain(`node dist/cli/main.js ${command}`);
     }
+  });
+
+  it('deliveries without an order id says what is missing and exits 2', async () => {
+    const { code, stderr } = await run(['deliveries']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('deliveries: the order id is missing');
+    expect(stderr).toContain('usage: deliveries <orderId> [--json]');
   });
 
   it('--version and -h exit 0; an unknown command says so and exits 2', async () => {

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/build-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createEventsQueue, type EventJobData } from '../../src/queues.js';
+import { createDeliveriesQueue, createEventsQueue, type EventJobData } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis } from '../../src/redis.js';
 import { moriSign } from './mori-signer.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
@@ -58,6 +58,9 @@ export async function buildTestServer(
   await Promise.all([waitUntilReady(producer, 5000), waitUntilReady(rateLimitRedis, 5000)]);
   const queue = createEventsQueue(producer, config.REDIS_PREFIX);
   queue.on('error', () => undefined);
+  // The dashboard's view of the deliveries queue, as main.ts gives it.
+  const deliveries = createDeliveriesQueue(producer, config.REDIS_PREFIX);
+  deliveries.on('error', () => undefined);
   const metrics = createMetrics();
   const app = await buildServer({
     config,
@@ -66,6 +69,7 @@ export async function buildTestServer(
     queue,
     redis: producer,
     rateLimitRedis,
+    adminQueues: [queue, deliveries],
   });
   await app.ready();
   return {
@@ -88,6 +92,7 @@ export async function buildTestServer(
     close: async () => {
       await app.close();
       await queue.close().catch(() => undefined);
+      await deliveries.close().catch(() => undefined);
       await deleteKeysWithPrefix(redisUrl, config.REDIS_PREFIX).catch(() => undefined);
       await closeRedis(rateLimitRedis);
       await closeRedis(producer);

@@ -39,13 +39,46 @@ describe('the admin dashboard', () => {
       expect(api.json().queues[0].readOnlyMode).toBe(true);
     });
 
-    it('rate-limits wrong guesses per client', async () => {
+    it('rate-limits wrong guesses per client, with Retry-After, and never the right token', async () => {
       server = await buildTestServer({ ADMIN_TOKEN: TOKEN });
       const codes: number[] = [];
-      for (let i = 0; i < 12; i++) codes.push((await get('/admin/queues', `Bearer guess-${i}`)).statusCode);
-      expect(codes.slice(0, 10)).toEqual(Array(10).fill(401));
-      expect(codes.slice(10)).toEqual([429, 429]);
+      for (let i = 0; i < 11; i++) codes.push((await get('/admin/queues', `Bearer guess-${i}`)).statusCode);
+      expect(codes).toEqual([...Array(10).fill(401), 429]);
+      const locked = await get('/admin/queues', 'Bearer guess-12');
+      expect(locked.statusCode).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(locked.json()).toMatchObject({ success: false, code: 'RATE_LIMITED' });
       expect((await get('/admin/queues', `Bearer ${TOKEN}`)).statusCode).toBe(200);
+    });
+
+    it('answers a locked-out browser with a page saying when to try again', async () => {
+      server = await buildTestServer({ ADMIN_TOKEN: TOKEN });
+      const wrong = `Basic ${Buffer.from('ops:wrong-password').toString('base64')}`;
+      const browser = () =>
+        server.app.inject({
+          method: 'GET',
+          url: '/admin/orders',
+          headers: { authorization: wrong, accept: 'text/html' },
+        });
+      for (let i = 0; i < 10; i++) expect((await browser()).statusCode).toBe(401);
+      const page = await browser();
+      expect(page.statusCode).toBe(429);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain(`Try again in ${page.headers['retry-after']} s`);
+    });
+
+    it('does not count requests without credentials: they get the challenge for free', async () => {
+      server = await buildTestServer({ ADMIN_TOKEN: TOKEN });
+      for (let i = 0; i < 25; i++) {
+        const res = await get(i % 2 ? '/admin/queues' : '/admin/queues/queue/mori-events?status=completed');
+        expect(res.statusCode).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Basic realm=/);
+      }
+      // The whole budget of wrong guesses is still there.
+      const codes: number[] = [];
+      for (let i = 0; i < 11; i++) codes.push((await get('/admin/queues', `Bearer guess-${i}`)).statusCode);
+      expect(codes).toEqual([...Array(10).fill(401), 429]);
     });
   });
 });

@@ -34,6 +34,8 @@ const FORBIDDEN: Record<string, string[]> = {
   sinks: ['http', 'webhook', 'worker', 'mori', 'cli', 'queues.ts'],
   webhook: ['http', 'worker', 'mori', 'sinks', 'cli'],
   worker: ['http', 'webhook', 'cli'],
+  // Written by the intake and the worker, read by the admin pages and the CLI: below all four.
+  history: ['http', 'webhook', 'worker', 'mori', 'sinks', 'cli', 'config.ts', 'queues.ts'],
 };
 
 describe('the source tree keeps its shape (docs/decisions.md, "Architecture")', () => {

@@ -4,6 +4,7 @@ import { MAX_JSON_DEPTH, scanJson } from '../../webhook/scan-json.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
+import type { OrderHistory } from '../../history/order-history.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventJobData } from '../../queues.js';
 import { enqueueEvent } from '../../webhook/enqueue-event.js';
@@ -20,6 +21,8 @@ export interface WebhookRouteDeps {
   /** The queue's own connection: a replica wait (REDIS_WAIT_REPLICAS) must follow its writes. */
   redis: Redis;
   metrics: Metrics;
+  /** Counts the duplicates answered, for the order's timeline; first deliveries cost it nothing. */
+  history: Pick<OrderHistory, 'countDuplicate'>;
 }
 
 type Outcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected';
@@ -155,6 +158,12 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     });
     state.outcome = outcome;
     const duplicate = outcome === 'duplicate';
+    // Not awaited: the answer does not wait on the count, and a lost count loses nothing else.
+    if (duplicate) {
+      deps.history
+        .countDuplicate(event.orderId, event.eventId)
+        .catch((err: unknown) => request.log.warn({ err: (err as Error).message }, 'could not count a duplicate'));
+    }
     return reply.send(
       ok(duplicate ? 'duplicate event; already received' : 'event received', { eventId: event.eventId, duplicate }),
     );

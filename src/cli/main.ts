@@ -38,7 +38,6 @@ ${STATUS_HELP}
 
 ${DOCTOR_HELP}
 
-
 ${DELIVERIES_HELP}`;
 
 const stop = new AbortController();

@@ -11,12 +11,9 @@ import { closeRedis, createRedis, waitUntilReady, type Redis, type RedisRole } f
 import { assertRedisKind, WrongRedisKindError } from './redis-kind-check.js';
 import { describeRedisTarget, type RedisTarget } from './redis-target.js';
 import { throttledWarning } from './throttled-warning.js';
-import { createSinks } from './sinks/create-sinks.js';
 import { startTelemetry } from './telemetry.js';
 import { NO_TRACING, type Tracing } from './tracing.js';
-import { archiveDepsFor } from './worker/archive-deps-for.js';
-import { createWorkerMoriClient } from './worker/create-worker-mori-client.js';
-import { startWorkers } from './worker/start-workers.js';
+import { startWorkerRole } from './worker/start-worker-role.js';
 
 /** How often start-up says it is still waiting for Redis. */
 const REDIS_WAIT_LOG_MS = 5000;
@@ -122,18 +119,11 @@ async function startRoles(
   if (config.runsWorker && token !== undefined) {
     const connection = connect('worker', 'worker');
     const plain = connect('plain', 'plain');
-    const mori = createWorkerMoriClient({ ...config, MORI_API_TOKEN: token }, metrics, logger);
-    const sinks = createSinks(config.sinks, {
-      redis: plain,
-      out: process.stdout,
-      archive: archiveDepsFor(mori, metrics),
-    });
-    const workers = startWorkers({
-      config,
+    const { workers, sinks, mori } = startWorkerRole({
+      config: { ...config, MORI_API_TOKEN: token },
       connection,
       redis: plain,
-      mori,
-      sinks,
+      out: process.stdout,
       metrics,
       logger,
       name: `${hostname()}:${process.pid}`,

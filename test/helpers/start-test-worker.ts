@@ -1,11 +1,9 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { archiveDepsFor } from '../../src/worker/archive-deps-for.js';
-import { createWorkerMoriClient } from '../../src/worker/create-worker-mori-client.js';
 import { closeRedis, createRedis } from '../../src/redis.js';
-import { createSinks } from '../../src/sinks/create-sinks.js';
-import { startWorkers, type Workers } from '../../src/worker/start-workers.js';
+import type { Workers } from '../../src/worker/start-workers.js';
+import { startWorkerRole } from '../../src/worker/start-worker-role.js';
 
 /** Backoff bases small enough that retry tests run in seconds (every one is configurable). */
 export const FAST_RETRIES: Record<string, string> = {
@@ -38,22 +36,11 @@ export async function startTestWorker(env: Record<string, string>): Promise<Test
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();
-  const mori = createWorkerMoriClient(
-    { ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! },
-    metrics,
-    createLogger('silent'),
-  );
-  const sinks = createSinks(config.sinks, {
-    redis: plain,
-    out: process.stdout,
-    archive: archiveDepsFor(mori, metrics),
-  });
-  const workers = startWorkers({
-    config,
+  const { workers, sinks, mori } = startWorkerRole({
+    config: { ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! },
     connection,
     redis: plain,
-    mori,
-    sinks,
+    out: process.stdout,
     metrics,
     logger: createLogger('silent'),
   });

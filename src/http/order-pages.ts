@@ -8,6 +8,21 @@ function when(iso: string | undefined): Html {
   return iso ? html`<time datetime="${iso}">${iso.replace('T', ' ')}</time>` : html`-`;
 }
 
+/** A table with a heading row, in a box that scrolls sideways on a phone. */
+const dataTable = (headings: readonly string[], rows: readonly Html[]): Html =>
+  html`<div class="scroll">
+    <table>
+      <thead>
+        <tr>
+          ${headings.map((h) => html`<th>${h}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
+
 const searchBox = (value = ''): Html =>
   html`<form method="get" action="/admin/orders" role="search">
     <label>Order id <input type="search" name="q" value="${value}" placeholder="1234567890123456789" required /></label>
@@ -29,21 +44,7 @@ export function ordersIndexBody(orders: RecentOrder[]): Html {
     ${
       orders.length === 0
         ? html`<p class="muted">No order has a history yet (histories last as long as the dedupe window).</p>`
-        : html`<div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>Order</th>
-                  <th>Name</th>
-                  <th>Status</th>
-                  <th>Last activity</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
+        : dataTable(['Order', 'Name', 'Status', 'Last activity'], rows)
     }`;
 }
 
@@ -122,35 +123,21 @@ function sinkSections(t: OrderTimeline): Html[] {
     const ledger = t.ledger.filter((l) => l.sink === sink);
     const jobs = [...new Set(mine.map((a) => a.jobId))];
     return html`<h3>${sink}</h3>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Attempt</th>
-              <th>Outcome</th>
-              <th>HTTP</th>
-              <th>Error</th>
-              <th>Duration</th>
-              <th>Next retry</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${mine.map(
-              (a) =>
-                html`<tr class="attempt">
-                  <td>${when(a.at)}</td>
-                  <td>${a.attempt}</td>
-                  <td class="${outcomeClass(a.outcome)}">${a.outcome}${a.reason ? ` (${a.reason})` : ''}</td>
-                  <td>${a.httpStatus ?? '-'}</td>
-                  <td>${a.error ?? '-'}</td>
-                  <td>${a.durationMs} ms</td>
-                  <td>${when(a.nextRetryAt)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
+      ${dataTable(
+        ['Time', 'Attempt', 'Outcome', 'HTTP', 'Error', 'Duration', 'Next retry'],
+        mine.map(
+          (a) =>
+            html`<tr class="attempt">
+              <td>${when(a.at)}</td>
+              <td>${a.attempt}</td>
+              <td class="${outcomeClass(a.outcome)}">${a.outcome}${a.reason ? ` (${a.reason})` : ''}</td>
+              <td>${a.httpStatus ?? '-'}</td>
+              <td>${a.error ?? '-'}</td>
+              <td>${a.durationMs} ms</td>
+              <td>${when(a.nextRetryAt)}</td>
+            </tr>`,
+        ),
+      )}
       <ul>
         ${ledger.map(
           (l) =>
@@ -185,20 +172,7 @@ export function orderTimelineBody(t: OrderTimeline, opts: TimelineOptions): Html
     <h2>Summary</h2>
     ${summaryTable(data?.summary, name)}
     <h2>Timeline <span class="muted">(newest last)</span></h2>
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>What</th>
-            <th>Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${dataTable(['Time', 'What', 'Details'], rows)}
     ${orphans.map(([id, n]) => html`<p>${n} duplicate(s) of event <code>${id}</code> answered.</p>`)}
     <h2>Sinks</h2>
     ${sinkSections(t)}

@@ -67,7 +67,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   await app.register(rateLimit, rateLimitPluginOptions(config, deps.rateLimitRedis));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: an async hook would cost every request a promise for a synchronous write.
+  app.addHook('onResponse', (request, reply, done) => {
     const w = request.webhook;
     const path = request.routeOptions.url ?? request.url.split('?')[0]!.slice(0, 200);
     // Probes and scrapes arrive every few seconds; at info they would bury the webhook lines. A
@@ -90,6 +91,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
       'request',
     );
+    done();
   });
 
   await app.register(healthRoutes, { redis: deps.redis, keyPrefix: deps.config.REDIS_PREFIX });

@@ -60,14 +60,14 @@ function typeLabel(eventType: string | undefined): string {
 /**
  * POST {WEBHOOK_PATH}: an encapsulated plugin with its own raw-body parser, so the signature is
  * checked over the exact bytes MORI sent (docs/field-notes.md pain 1). The route only orchestrates:
- * verify (preValidation) → rate-limit unsigned traffic (preHandler) → validate → enqueue.
+ * verify → rate-limit unsigned traffic → validate → enqueue.
  */
 export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {
   const { config, queue, metrics } = deps;
   const secrets = config.MORI_WEBHOOK_SECRET;
   const verifying = secrets.length > 0;
 
-  // Declared up front (Fastify, "Decorators"); each request gets its own state in preValidation.
+  // Declared up front (Fastify, "Decorators"); each request that reaches the checks gets its own state.
   app.decorateRequest('webhook', undefined);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -76,11 +76,36 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     (_req, body, done) => done(null, body),
   );
 
-  const verify = async (request: FastifyRequest): Promise<void> => {
-    const state: WebhookState = {};
-    request.webhook = state;
-    if (!verifying || !Buffer.isBuffer(request.body)) return;
-    const raw = request.body;
+  // The unsigned-traffic budget (src/http/rate-limit.ts). Three places, so that garbage counts
+  // too: a request without any signature header is turned away at once while its client is over
+  // the budget (no parsing, no HMAC); a request whose signature failed is counted after the check;
+  // and one refused before the check (413, 415, malformed) is counted as it leaves.
+  // Once the store says a client is over, the rest of its window is answered from spent-budgets.ts.
+  const unsignedLimit = app.createRateLimit(unsignedLimitOptions(config));
+  const spent = createSpentBudgets();
+  const overBudget = async (request: FastifyRequest, reply: FastifyReply, increment: boolean): Promise<boolean> => {
+    const now = Date.now();
+    let retryAfterS = spent.retryAfterS(request.ip, now);
+    if (retryAfterS === undefined) {
+      const verdict = await unsignedLimit(request, { increment });
+      // Counting this request, over means past the budget; only looking, it means the budget is spent.
+      if (verdict.isAllowed || !(increment ? verdict.isExceeded : verdict.remaining === 0)) return false;
+      retryAfterS = verdict.ttlInSeconds;
+      // One line per client and window: the refusals themselves are logged at debug (build-server.ts).
+      if (spent.spend(request.ip, now, verdict.ttl)) {
+        request.log.warn({ ip: request.ip, retryAfterS }, 'a client spent its budget for unsigned requests');
+      }
+    }
+    const err = new AppError('RATE_LIMITED', `too many requests without a valid signature; retry in ${retryAfterS} s`);
+    request.rejection = err;
+    await reply.code(err.statusCode).header('retry-after', String(retryAfterS)).send(errorBody(err));
+    return true;
+  };
+  const hasSignatureHeader = (request: FastifyRequest) =>
+    request.headers['x-moribiz-signature'] !== undefined || request.headers['x-mori-signature'] !== undefined;
+
+  /** The signature check over the raw bytes, with one retry over the compact form; counted by result. */
+  const verify = (raw: Buffer, request: FastifyRequest, state: WebhookState): SignatureResult => {
     let result = verifySignature(raw, request.headers, secrets);
     if (result.ok) {
       metrics.signatureChecks.inc({ result: 'raw' });
@@ -103,18 +128,30 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     } else {
       metrics.signatureChecks.inc({ result: result.reason });
     }
-    state.signature = result;
+    return result;
   };
 
+  // Everything runs in the handler rather than in hooks: each async hook costs the hot path a
+  // promise and a turn of Fastify's hook runner, and the order below is the whole story.
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const state = request.webhook ?? {};
     const raw = request.body;
+    // A bodiless POST, refused before any check: counted as garbage when it leaves (onResponse).
     if (!Buffer.isBuffer(raw)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
-    if (verifying && !state.signature?.ok) {
-      if (state.signature?.reason === 'missing') {
-        throw new AppError('SIGNATURE_MISSING', 'X-MoriBiz-Signature (or legacy X-Mori-Signature) header is required');
+    const state: WebhookState = {};
+    request.webhook = state;
+    if (verifying) {
+      const signature = verify(raw, request, state);
+      state.signature = signature;
+      if (!signature.ok) {
+        if (await overBudget(request, reply, true)) return reply;
+        if (signature.reason === 'missing') {
+          throw new AppError(
+            'SIGNATURE_MISSING',
+            'X-MoriBiz-Signature (or legacy X-Mori-Signature) header is required',
+          );
+        }
+        throw new AppError('SIGNATURE_INVALID', 'the signature does not match the body for any configured secret');
       }
-      throw new AppError('SIGNATURE_INVALID', 'the signature does not match the body for any configured secret');
     }
     if (!state.parsed && scanJson(raw).depth > MAX_JSON_DEPTH) {
       throw new AppError(
@@ -169,56 +206,25 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     );
   };
 
-  app.addHook('onResponse', async (request, reply) => {
-    const state = request.webhook ?? {};
-    const outcome: Outcome = request.rejection ? 'rejected' : (state.outcome ?? 'rejected');
-    metrics.webhookEvents.inc({ outcome, event_type: typeLabel(state.eventType) });
-    if (request.rejection) metrics.webhookRejections.inc({ code: request.rejection.code });
-    metrics.webhookDuration.observe({ outcome }, reply.elapsedTime / 1000);
-  });
-
-  // The unsigned-traffic budget (src/http/rate-limit.ts). Three places, so that garbage counts
-  // too: a request without any signature header is turned away at once while its client is over
-  // the budget (no parsing, no HMAC); a request whose signature failed is counted after the check;
-  // and one refused before the check (413, 415, malformed) is counted as it leaves.
-  // Once the store says a client is over, the rest of its window is answered from spent-budgets.ts.
-  const unsignedLimit = app.createRateLimit(unsignedLimitOptions(config));
-  const spent = createSpentBudgets();
-  const overBudget = async (request: FastifyRequest, reply: FastifyReply, increment: boolean): Promise<boolean> => {
-    const now = Date.now();
-    let retryAfterS = spent.retryAfterS(request.ip, now);
-    if (retryAfterS === undefined) {
-      const verdict = await unsignedLimit(request, { increment });
-      // Counting this request, over means past the budget; only looking, it means the budget is spent.
-      if (verdict.isAllowed || !(increment ? verdict.isExceeded : verdict.remaining === 0)) return false;
-      retryAfterS = verdict.ttlInSeconds;
-      // One line per client and window: the refusals themselves are logged at debug (build-server.ts).
-      if (spent.spend(request.ip, now, verdict.ttl)) {
-        request.log.warn({ ip: request.ip, retryAfterS }, 'a client spent its budget for unsigned requests');
-      }
-    }
-    const err = new AppError('RATE_LIMITED', `too many requests without a valid signature; retry in ${retryAfterS} s`);
-    request.rejection = err;
-    await reply.code(err.statusCode).header('retry-after', String(retryAfterS)).send(errorBody(err));
-    return true;
-  };
-  const hasSignatureHeader = (request: FastifyRequest) =>
-    request.headers['x-moribiz-signature'] !== undefined || request.headers['x-mori-signature'] !== undefined;
-
   app.post(config.WEBHOOK_PATH, {
     bodyLimit: config.WEBHOOK_BODY_LIMIT,
-    onRequest: async (request, reply) => {
-      if (verifying && !hasSignatureHeader(request)) await overBudget(request, reply, false);
+    // Callback style, not async: a signed request passes with one header lookup and no promise.
+    onRequest: (request, reply, done) => {
+      if (!verifying || hasSignatureHeader(request)) return done();
+      overBudget(request, reply, false).then((refused) => {
+        if (!refused) done();
+      }, done);
     },
-    preValidation: verify,
-    preHandler: async (request, reply) => {
-      if (verifying && request.webhook?.signature?.ok !== true) await overBudget(request, reply, true);
-    },
-    onResponse: async (request, reply) => {
-      const refusedBeforeCheck = request.webhook === undefined && reply.statusCode >= 400 && reply.statusCode !== 429;
+    onResponse: (request, reply, done) => {
+      const state = request.webhook;
+      const outcome: Outcome = request.rejection ? 'rejected' : (state?.outcome ?? 'rejected');
+      metrics.webhookEvents.inc({ outcome, event_type: typeLabel(state?.eventType) });
+      if (request.rejection) metrics.webhookRejections.inc({ code: request.rejection.code });
+      metrics.webhookDuration.observe({ outcome }, reply.elapsedTime / 1000);
+      const refusedBeforeCheck = state === undefined && reply.statusCode >= 400 && reply.statusCode !== 429;
       if (verifying && refusedBeforeCheck && spent.retryAfterS(request.ip, Date.now()) === undefined) {
-        await unsignedLimit(request);
-      }
+        unsignedLimit(request).then(() => done(), done);
+      } else done();
     },
     handler,
   });

@@ -1,18 +1,25 @@
 // End-to-end throughput: signed webhooks → receiver (ROLE=api) → Redis → ONE worker process
 // (ROLE=worker) → a local MORI stand-in → the file sink. Reports events per second from the first
 // webhook until the last line lands in the file. Run: npm run build && npm run bench:pipeline
-// Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port.
-// Reports each role's peak RSS (Linux /proc). BENCH_NODE_OPTIONS, when set, is the NODE_OPTIONS of
-// both service processes (V8 flags for the service only, not for this load generator).
-import { spawn } from 'node:child_process';
+// Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port (bench-kit.mjs).
+// Reports each role's peak RSS (Linux /proc). Both roles run with the image's NODE_OPTIONS (from the
+// Dockerfile); BENCH_NODE_OPTIONS replaces them, for the service only, not this load generator.
 import { createHmac, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
-import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
+import {
+  benchRedis,
+  cleanUp,
+  serviceMain,
+  onCleanUp,
+  serviceNodeOptions,
+  startNode,
+  tempDir,
+  waitFor,
+} from './bench-kit.mjs';
 import { watchRss } from './peak-rss.mjs';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -20,57 +27,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WORKER_CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
 const SECRET = 'whsec_benchmark_secret';
 
-async function waitFor(probe, what, ms = 15_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if (await probe()) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const children = [];
-const stopAll = () => {
-  for (const c of children) c.kill('SIGTERM');
-};
-let redisUrl = process.env.REDIS_URL;
-if (!redisUrl) {
-  const port = await getPort();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-  children.push(
-    spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
-  redisUrl = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const r = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  }, 'redis');
-}
+const redisUrl = await benchRedis();
 
 // A MORI stand-in that answers every order as complete at once, so the pipeline itself is measured.
 const mori = createHttpServer((req, res) => {
@@ -93,13 +50,13 @@ const mori = createHttpServer((req, res) => {
   );
 });
 await new Promise((r) => mori.listen(0, '127.0.0.1', r));
-const file = join(mkdtempSync(join(tmpdir(), 'bench-pipeline-')), 'orders.jsonl');
+onCleanUp(() => new Promise((r) => mori.close(r)));
+const file = join(tempDir('bench-pipeline-'), 'orders.jsonl');
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
 const apiPort = await getPort();
-const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+const nodeOptions = serviceNodeOptions();
 const common = {
-  ...process.env,
-  NODE_OPTIONS: serviceNodeOptions,
+  NODE_OPTIONS: nodeOptions,
   REDIS_URL: redisUrl,
   REDIS_PREFIX: prefix,
   LOG_LEVEL: 'warn',
@@ -112,15 +69,8 @@ const common = {
   MORI_BUDGET_SHARE: '1',
   WORKER_CONCURRENCY,
 };
-const api = spawn('node', ['dist/main.js'], {
-  env: { ...common, ROLE: 'api', PORT: String(apiPort) },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const worker = spawn('node', ['dist/main.js'], {
-  env: { ...common, ROLE: 'worker', PORT: String(await getPort()) },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-children.push(api, worker);
+const api = startNode('api', [serviceMain], { ...common, ROLE: 'api', PORT: String(apiPort) });
+const worker = startNode('worker', [serviceMain], { ...common, ROLE: 'worker', PORT: String(await getPort()) });
 const apiRss = watchRss(api);
 const workerRss = watchRss(worker);
 try {
@@ -174,9 +124,8 @@ try {
       'worker peak RSS MB': rss.worker,
     },
   ]);
-  console.log(`node ${process.version}; service NODE_OPTIONS=${JSON.stringify(serviceNodeOptions)}`);
+  console.log(`node ${process.version}; service NODE_OPTIONS=${JSON.stringify(nodeOptions)}`);
   await agent.close();
 } finally {
-  stopAll();
-  mori.close();
+  await cleanUp();
 }

@@ -8,17 +8,17 @@
 // Ratios are computed within a round and their median over BENCH_ROUNDS is printed: on a shared
 // machine absolute figures drift between minutes, ratios much less.
 // Run: npm run build && npm run bench. BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_ROUNDS (3).
-// Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port.
-// Reports the receiver's peak RSS (Linux /proc). BENCH_NODE_OPTIONS, when set, is the receiver's
-// NODE_OPTIONS (V8 flags for the service only, not for this load generator).
+// Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port (bench-kit.mjs).
+// Reports the service's peak RSS (Linux /proc). The three receivers run with the image's NODE_OPTIONS
+// (from the Dockerfile); BENCH_NODE_OPTIONS replaces them, for the receivers only, not this load generator.
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
+import { benchRedis, cleanUp, serviceMain, serviceNodeOptions, startNode, waitFor } from './bench-kit.mjs';
 import { eventBody } from './event-body.mjs';
 import { watchRss } from './peak-rss.mjs';
 
@@ -28,56 +28,6 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How often the genuine event is sent during the flood (issue 10's scenario). */
 const GENUINE_EVERY_MS = 20;
-
-async function waitFor(probe, what, ms = 10_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if (await probe()) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const children = [];
-async function redisUrl() {
-  if (process.env.REDIS_URL) return process.env.REDIS_URL;
-  const port = await getPort();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-  children.push(
-    spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  }, 'redis');
-  return url;
-}
 
 const sign = (b) => createHmac('sha256', SECRET).update(b).digest('hex');
 const signed = (makeBody) => (req) => {
@@ -142,15 +92,6 @@ function genuineSender(target) {
   );
 }
 
-function start(name, args, env = {}) {
-  const child = spawn('node', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited early (${code ?? signal})`);
-  });
-  return child;
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -161,15 +102,19 @@ const loadNow = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-let stopping = false;
-const redis = await redisUrl();
+const redis = await benchRedis();
 const prefix = `{bench-${randomUUID().slice(0, 8)}}`;
-const serviceNodeOptions = process.env.BENCH_NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+// The same V8 flags for all three receivers, so the ratios compare the code and not the heap sizing.
+const nodeOptions = serviceNodeOptions();
 const [barePort, naivePort, port] = [await getPort(), await getPort(), await getPort()];
-const bareProcess = start('bare Fastify', ['bench/peer-receiver.mjs', 'bare', String(barePort)]);
-const naiveProcess = start('naive receiver', ['bench/peer-receiver.mjs', 'naive', String(naivePort), redis]);
-const api = start('service', ['dist/main.js'], {
-  NODE_OPTIONS: serviceNodeOptions,
+const bareProcess = startNode('bare Fastify', ['bench/peer-receiver.mjs', 'bare', String(barePort)], {
+  NODE_OPTIONS: nodeOptions,
+});
+const naiveProcess = startNode('naive receiver', ['bench/peer-receiver.mjs', 'naive', String(naivePort), redis], {
+  NODE_OPTIONS: nodeOptions,
+});
+const api = startNode('service', [serviceMain], {
+  NODE_OPTIONS: nodeOptions,
   ROLE: 'api',
   PORT: String(port),
   HOST: '127.0.0.1',
@@ -269,12 +214,12 @@ try {
   const queued = await client.llen(`${prefix}:mori-events:wait`);
   client.disconnect();
   console.log(
-    `node ${process.version}; ${CONNECTIONS} connections, ${DURATION_S} s a scenario; receiver NODE_OPTIONS=${JSON.stringify(serviceNodeOptions)}; load average (1/5/15 min) ${loadBefore} before, ${loadNow()} after.`,
+    `node ${process.version}; ${CONNECTIONS} connections, ${DURATION_S} s a scenario; receivers' NODE_OPTIONS=${JSON.stringify(nodeOptions)}; load average (1/5/15 min) ${loadBefore} before, ${loadNow()} after.`,
   );
   console.log(
-    `jobs queued: ${queued}; accepted unique events: ${accepted}; each storm adds exactly 1 (${ROUNDS} in all).`,
+    `jobs queued: ${queued}; unique events answered 200: ${accepted}; storms: ${ROUNDS}, each adds exactly 1 job ` +
+      `(events still in flight when a scenario ends are queued without their answer being counted).`,
   );
 } finally {
-  stopping = true;
-  for (const c of children) c.kill('SIGTERM');
+  await cleanUp();
 }

@@ -77,9 +77,13 @@ export interface LookupBudget {
 export function createLookupBudget(opts: LookupBudgetOptions): LookupBudget {
   const floor = Math.max(1, Math.floor(opts.ceiling / 10));
   const step = Math.max(1, Math.ceil(opts.ceiling / 10));
+  // Sent by SHA (EVALSHA) after the first call, not re-sent as a whole script on every adjustment.
+  const { redis } = opts;
+  if (!('moriAdjustBudget' in redis)) redis.defineCommand('moriAdjustBudget', { numberOfKeys: 1, lua: ADJUST_SCRIPT });
+  const scripts = redis as Redis & { moriAdjustBudget(...args: (string | number)[]): Promise<number> };
   const adjust = async (op: 'decrease' | 'increase' | 'read'): Promise<number> => {
     const rate = Number(
-      await opts.redis.eval(ADJUST_SCRIPT, 1, opts.key, Date.now(), opts.ceiling, floor, op, opts.windowMs, step),
+      await scripts.moriAdjustBudget(opts.key, Date.now(), opts.ceiling, floor, op, opts.windowMs, step),
     );
     const limiter = limiterFor(rate, opts.windowMs);
     await opts.apply(limiter);

@@ -54,7 +54,12 @@ export interface Resources {
   closeAll(deadlineMs: number, logger: Logger): Promise<boolean>;
 }
 
-/** The one ordered list of what the process opened, whatever order it opened them in. */
+/**
+ * The one ordered list of what the process opened, whatever order it opened them in.
+ * Why not close-with-grace (what fastify/demo uses): it gives one signal handler and one deadline
+ * around a single close function, which main.ts has in a few lines; what it does not give is
+ * this ordering by phase and a deadline shared across closers, each tried even after one hangs.
+ */
 export function createResources(): Resources {
   const entries: (Closer & { phase: ClosePhase })[] = [];
   return {

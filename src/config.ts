@@ -234,14 +234,19 @@ export type Env = z.output<typeof envSchema>;
 /** Every environment variable the service reads, for the checks that keep docs and compose in step. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
-export interface Config extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
+interface CommonConfig extends Omit<Env, 'SINKS' | 'SINKS_FILE' | 'MORI_WEBHOOK_SECRET'> {
   MORI_WEBHOOK_SECRET: readonly string[];
   sinks: readonly SinkConfig[];
   /** Undefined in single mode without REDIS_URL: `npm start` runs its own redis-server. */
   redis: RedisTarget | undefined;
   runsApi: boolean;
-  runsWorker: boolean;
 }
+
+/** Where a worker runs, the token is there (loadConfig refuses otherwise): `runsWorker` narrows it. */
+export type Config =
+  (CommonConfig & { runsWorker: false }) | (CommonConfig & { runsWorker: true; MORI_API_TOKEN: string });
+/** The configuration of a process that runs workers: what the worker role is built from. */
+export type WorkerConfig = Extract<Config, { runsWorker: true }>;
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -378,5 +383,11 @@ export function loadConfig(source: NodeJS.ProcessEnv): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { SINKS: _s, SINKS_FILE: _f, MORI_WEBHOOK_SECRET, ...rest } = e;
-  return deepFreeze({ ...rest, MORI_WEBHOOK_SECRET: MORI_WEBHOOK_SECRET ?? [], sinks, redis, runsApi, runsWorker });
+  const common = { ...rest, MORI_WEBHOOK_SECRET: MORI_WEBHOOK_SECRET ?? [], sinks, redis, runsApi };
+  // The check above made the token present wherever a worker runs; the union records it for callers.
+  const config: Config =
+    runsWorker && e.MORI_API_TOKEN !== undefined
+      ? { ...common, runsWorker: true, MORI_API_TOKEN: e.MORI_API_TOKEN }
+      : { ...common, runsWorker: false };
+  return deepFreeze(config);
 }

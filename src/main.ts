@@ -115,12 +115,11 @@ async function startRoles(
   });
   resources.add('intake', 'http server', () => server.close());
 
-  const token = config.MORI_API_TOKEN;
-  if (config.runsWorker && token !== undefined) {
+  if (config.runsWorker) {
     const connection = connect('worker', 'worker');
     const plain = connect('plain', 'plain');
     const { workers, sinks, mori } = startWorkerRole({
-      config: { ...config, MORI_API_TOKEN: token },
+      config,
       connection,
       redis: plain,
       out: process.stdout,

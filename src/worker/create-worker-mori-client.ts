@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { WorkerConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { createMoriClient, type MoriClient } from '../mori/mori-client.js';
 
@@ -7,11 +7,7 @@ import { createMoriClient, type MoriClient } from '../mori/mori-client.js';
  * The MORI client a worker uses: every call counted by purpose, every Deprecation / Sunset notice
  * counted and logged once per endpoint, so an operator hears of a sunset before the 410.
  */
-export function createWorkerMoriClient(
-  config: Config & { MORI_API_TOKEN: string },
-  metrics: Metrics,
-  logger: Logger,
-): MoriClient {
+export function createWorkerMoriClient(config: WorkerConfig, metrics: Metrics, logger: Logger): MoriClient {
   const warned = new Set<string>();
   return createMoriClient({
     baseUrl: config.MORI_API_BASE_URL,

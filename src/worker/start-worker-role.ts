@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { WorkerConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { MoriClient } from '../mori/mori-client.js';
 import { createSinks } from '../sinks/create-sinks.js';
@@ -17,11 +18,11 @@ export interface WorkerRole {
 /**
  * The worker role's wiring, in one place for the service (main.ts) and the tests: the MORI client
  * with the account's token, the configured sinks (the archive sink reads downloads through that
- * client), and the BullMQ workers over both. The token's type says a worker cannot start without it.
+ * client), and the BullMQ workers over both. Its config type (WorkerConfig) says a worker cannot start without the token.
  */
 export function startWorkerRole(
   deps: Omit<WorkerDeps, 'mori' | 'sinks' | 'config'> & {
-    config: WorkerDeps['config'] & { MORI_API_TOKEN: string };
+    config: WorkerConfig;
     /** Where a stdout sink writes. */
     out: NodeJS.WritableStream;
     logger: Logger;

@@ -31,13 +31,14 @@ export interface TestWorker {
 /** The real workers (BullMQ, undici, sinks) in this process, configured from `env`. */
 export async function startTestWorker(env: Record<string, string>): Promise<TestWorker> {
   const config = loadConfig({ ROLE: 'worker', LOG_LEVEL: 'silent', ...FAST_RETRIES, ...env });
+  if (!config.runsWorker) throw new Error(`startTestWorker needs ROLE=worker or all; got ${config.ROLE}`);
   const connection = createRedis(config.redis!, 'worker');
   const plain = createRedis(config.redis!, 'plain');
   connection.on('error', () => undefined);
   plain.on('error', () => undefined);
   const metrics = createMetrics();
   const { workers, sinks, mori } = startWorkerRole({
-    config: { ...config, MORI_API_TOKEN: config.MORI_API_TOKEN! },
+    config,
     connection,
     redis: plain,
     out: process.stdout,

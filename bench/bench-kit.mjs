@@ -1,6 +1,7 @@
 // What both benchmarks share: a Redis to run against, temporary folders, a condition poller, the
 // V8 flags the service runs with, and one clean-up that stops and removes all of it in reverse order.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,17 @@ import getPort from 'get-port';
 
 /** The built service the benchmarks run: dist/main.js, or BENCH_MAIN (the tests' fresh build). */
 export const serviceMain = resolve(process.env.BENCH_MAIN ?? 'dist/main.js');
+
+/** The webhook secret the benchmarks run the service with and sign with. */
+export const BENCH_SECRET = 'whsec_benchmark_secret';
+
+/** The headers MORI sends with `body`: JSON, signed with BENCH_SECRET. */
+export function signedHeaders(body) {
+  return {
+    'content-type': 'application/json',
+    'x-moribiz-signature': createHmac('sha256', BENCH_SECRET).update(body).digest('hex'),
+  };
+}
 
 const cleanUps = [];
 

@@ -1,12 +1,13 @@
 // Sends one genuine signed event every `everyMs` for `seconds`, on connections of its own, and
 // prints their latencies as JSON. A process of its own, so the flood generator's busy event loop
 // cannot delay its timers or its reading of the answers (that would be counted as the service's).
-// Usage: node bench/genuine-sender.mjs <url> <secret> <everyMs> <seconds>
-import { createHmac, randomUUID } from 'node:crypto';
+// Usage: node bench/genuine-sender.mjs <url> <everyMs> <seconds>
+import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
+import { signedHeaders } from './bench-kit.mjs';
 import { eventBody } from './event-body.mjs';
 
-const [url, secret, everyMs, seconds] = process.argv.slice(2);
+const [url, everyMs, seconds] = process.argv.slice(2);
 const agent = new Agent({ connections: 16 });
 const latencies = [];
 let failures = 0;
@@ -20,10 +21,7 @@ function send() {
   const p = request(url, {
     method: 'POST',
     body,
-    headers: {
-      'content-type': 'application/json',
-      'x-moribiz-signature': createHmac('sha256', secret).update(body).digest('hex'),
-    },
+    headers: signedHeaders(body),
     dispatcher: agent,
   })
     .then(async (res) => {

@@ -4,18 +4,20 @@
 // Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port (bench-kit.mjs).
 // Reports each role's peak RSS (Linux /proc). Both roles run with the image's NODE_OPTIONS (from the
 // Dockerfile); BENCH_NODE_OPTIONS replaces them, for the service only, not this load generator.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Agent, request } from 'undici';
 import {
+  BENCH_SECRET,
   benchRedis,
   cleanUp,
   serviceMain,
   onCleanUp,
   serviceNodeOptions,
+  signedHeaders,
   startNode,
   tempDir,
   waitFor,
@@ -25,7 +27,6 @@ import { watchRss } from './peak-rss.mjs';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WORKER_CONCURRENCY = process.env.WORKER_CONCURRENCY ?? '50';
-const SECRET = 'whsec_benchmark_secret';
 
 const redisUrl = await benchRedis();
 
@@ -63,7 +64,7 @@ const common = {
   HOST: '127.0.0.1',
   MORI_API_BASE_URL: `http://127.0.0.1:${mori.address().port}`,
   MORI_API_TOKEN: 'bench',
-  MORI_WEBHOOK_SECRET: SECRET,
+  MORI_WEBHOOK_SECRET: BENCH_SECRET,
   SINKS: JSON.stringify([{ type: 'file', name: 'archive', path: file }]),
   MORI_RATE_LIMIT_PER_MINUTE: '1000000',
   MORI_BUDGET_SHARE: '1',
@@ -93,10 +94,7 @@ try {
           method: 'POST',
           dispatcher: agent,
           body,
-          headers: {
-            'content-type': 'application/json',
-            'x-moribiz-signature': createHmac('sha256', SECRET).update(body).digest('hex'),
-          },
+          headers: signedHeaders(body),
         });
         await res.body.dump();
         if (res.statusCode !== 200) failed++;

@@ -12,27 +12,34 @@
 // Reports the service's peak RSS (Linux /proc). The three receivers run with the image's NODE_OPTIONS
 // (from the Dockerfile); BENCH_NODE_OPTIONS replaces them, for the receivers only, not this load generator.
 import { spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
-import { benchRedis, cleanUp, serviceMain, serviceNodeOptions, startNode, waitFor } from './bench-kit.mjs';
+import {
+  BENCH_SECRET,
+  benchRedis,
+  cleanUp,
+  serviceMain,
+  signedHeaders,
+  serviceNodeOptions,
+  startNode,
+  waitFor,
+} from './bench-kit.mjs';
 import { eventBody } from './event-body.mjs';
 import { watchRss } from './peak-rss.mjs';
 
-const SECRET = 'whsec_benchmark_secret';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How often the genuine event is sent during the flood (issue 10's scenario). */
 const GENUINE_EVERY_MS = 20;
 
-const sign = (b) => createHmac('sha256', SECRET).update(b).digest('hex');
 const signed = (makeBody) => (req) => {
   const b = makeBody();
-  return { ...req, body: b, headers: { 'content-type': 'application/json', 'x-moribiz-signature': sign(b) } };
+  return { ...req, body: b, headers: signedHeaders(b) };
 };
 // A forgery with a well-formed signature header: it costs the service an HMAC, never a parse.
 const FORGED = eventBody('forged-event');
@@ -76,13 +83,9 @@ function run(url, name, setupRequest) {
 
 /** bench/genuine-sender.mjs for the length of one scenario: the genuine events' latencies. */
 function genuineSender(target) {
-  const child = spawn(
-    'node',
-    ['bench/genuine-sender.mjs', target, SECRET, String(GENUINE_EVERY_MS), String(DURATION_S)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn('node', ['bench/genuine-sender.mjs', target, String(GENUINE_EVERY_MS), String(DURATION_S)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   return new Promise((resolve, reject) =>
@@ -120,7 +123,7 @@ const api = startNode('service', [serviceMain], {
   HOST: '127.0.0.1',
   REDIS_URL: redis,
   REDIS_PREFIX: prefix,
-  MORI_WEBHOOK_SECRET: SECRET,
+  MORI_WEBHOOK_SECRET: BENCH_SECRET,
   ...(process.env.LOG_LEVEL ? { LOG_LEVEL: process.env.LOG_LEVEL } : {}),
 });
 const apiRss = watchRss(api);

@@ -24,6 +24,10 @@ const HOW_TO_GET_REDIS = [
   '  - install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).',
 ].join('\n');
 
+/**
+ * Waits until `url` answers PING. A poller of its own rather than `vi.waitFor`: it runs in the
+ * global set-up, in vitest's main process, where the test runtime's `vi` is not available.
+ */
 export async function waitForPing(url: string, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (!(await answersPing(url))) {

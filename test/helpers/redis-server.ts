@@ -26,7 +26,8 @@ const HOW_TO_GET_REDIS = [
 
 /**
  * Waits until `url` answers PING. A poller of its own rather than `vi.waitFor`: it runs in the
- * global set-up, in vitest's main process, where the test runtime's `vi` is not available.
+ * global set-up, in vitest's main process before any test worker exists (vitest's docs,
+ * "globalSetup"), outside the test runtime that `vi` belongs to.
  */
 export async function waitForPing(url: string, deadlineMs = 10_000): Promise<void> {
   const until = Date.now() + deadlineMs;

@@ -110,11 +110,29 @@ export function redisServerProcess(port: number, dir: string, args: string[]): R
   };
 }
 
-async function startRedisServerProcess(persistent = false): Promise<TestRedis | undefined> {
-  if (!redisServerOnPath()) return undefined;
+/**
+ * redisServerProcess on a free port with a temporary folder of its own, started; `close()` kills it
+ * and removes the folder. `args(port, dir)` are redis-server's arguments.
+ */
+export async function ownRedisProcess(
+  args: (port: number, dir: string) => string[],
+): Promise<RedisProcess & { close: () => Promise<void> }> {
   const port = await getPort();
   const dir = mkdtempSync(join(tmpdir(), 'mori-test-redis-'));
-  const node = redisServerProcess(port, dir, [
+  const node = redisServerProcess(port, dir, args(port, dir));
+  await node.start();
+  return {
+    ...node,
+    close: async () => {
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startRedisServerProcess(persistent = false): Promise<TestRedis | undefined> {
+  if (!redisServerOnPath()) return undefined;
+  const node = await ownRedisProcess((port, dir) => [
     '--port',
     String(port),
     '--bind',
@@ -128,17 +146,7 @@ async function startRedisServerProcess(persistent = false): Promise<TestRedis | 
     // Persistent: every write reaches the AOF before it is answered, so a SIGKILL loses nothing.
     ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
   ]);
-  await node.start();
-  return {
-    url: node.url,
-    source: 'redis-server',
-    start: node.start,
-    stop: node.kill,
-    close: async () => {
-      await node.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { url: node.url, source: 'redis-server', start: node.start, stop: node.kill, close: node.close };
 }
 
 /**

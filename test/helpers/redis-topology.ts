@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { eventually } from './eventually.js';
-import { redisServerProcess, type RedisProcess } from './redis-server.js';
+import { ownRedisProcess, redisServerProcess, type RedisProcess } from './redis-server.js';
 
 /**
  * Real Redis topologies for the failover tests, started from `redis-server` on loopback: a
@@ -31,10 +31,8 @@ export async function startRedisProcess(
   args: string[],
   opts: { sentinelOf?: string } = {},
 ): Promise<RedisNode & { close(): Promise<void> }> {
-  const port = await getPort();
-  const dir = mkdtempSync(join(tmpdir(), 'mori-test-node-'));
-  let head: string[] = ['--port', String(port), '--dir', dir, ...COMMON_ARGS];
-  if (opts.sentinelOf !== undefined) {
+  return ownRedisProcess((port, dir) => {
+    if (opts.sentinelOf === undefined) return ['--port', String(port), '--dir', dir, ...COMMON_ARGS, ...args];
     const master = new URL(opts.sentinelOf);
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
@@ -47,17 +45,8 @@ export async function startRedisProcess(
         '',
       ].join('\n'),
     );
-    head = [conf, '--sentinel'];
-  }
-  const node = redisServerProcess(port, dir, [...head, ...args]);
-  await node.start();
-  return {
-    ...node,
-    close: async () => {
-      await node.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    return [conf, '--sentinel', ...args];
+  });
 }
 
 /** Runs one command on one node and closes the connection. */

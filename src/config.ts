@@ -181,17 +181,20 @@ const envSchema = z.object({
   MORI_RATE_LIMIT_WINDOW_MS: int(100).default(MINUTE_MS),
   /** A spent quota (USAGE_LIMIT_EXCEEDED, ...) pauses every worker's look-ups this long at a time; events wait. */
   MORI_QUOTA_PAUSE_MS: int(1000).default(10 * MINUTE_MS),
-  /** MORI look-up failures (network, timeout, 429, 5xx): contract minimum is 1 h. */
+  /** MORI look-up failures (network, timeout, 429, 5xx): at least 1 h (docs/interface.md, "Retry budgets"). */
   MORI_RETRY_BUDGET_MS: int(0).default(6 * HOUR_MS),
   MORI_RETRY_BASE_MS: int(1).default(2 * SECOND_MS),
   MORI_RETRY_MAX_DELAY_MS: int(1).default(5 * MINUTE_MS),
   /** A rejected API token pauses every worker's look-ups this long at a time (a config error, not an outage). */
   MORI_AUTH_PAUSE_MS: int(100).default(MINUTE_MS),
-  /** Orders still pending/inProgress: contract minimum is 30 min. */
+  /** Orders still pending/inProgress: at least 30 min (docs/interface.md, "Retry budgets"). */
   ORDER_PENDING_BUDGET_MS: int(0).default(2 * HOUR_MS),
   ORDER_PENDING_BASE_MS: int(1).default(5 * SECOND_MS),
   ORDER_PENDING_MAX_DELAY_MS: int(1).default(2 * MINUTE_MS),
-  /** A failing sink: contract minimum is 24 h; Standard Webhooks' example schedule runs ~3 days. */
+  /**
+   * A failing sink: at least 24 h (docs/interface.md, "Retry budgets"); Standard Webhooks' example
+   * schedule runs ~3 days.
+   */
   SINK_RETRY_BUDGET_MS: int(0).default(72 * HOUR_MS),
   SINK_RETRY_BASE_MS: int(1).default(5 * SECOND_MS),
   /**
@@ -202,8 +205,8 @@ const envSchema = z.object({
   SINK_RETRY_MAX_DELAY_MS: int(1).default(HOUR_MS),
   /**
    * A dead worker's job is taken up after the lock lapses plus at most one stalled interval:
-   * 45 s + 15 s keeps that within the contract's "about a minute". The lock is renewed every
-   * lockDuration / 2 while the job runs, so a 30 s MORI look-up never loses it.
+   * 45 s + 15 s keeps that within "about a minute" (docs/interface.md, "Retry budgets"). The lock
+   * is renewed every lockDuration / 2 while the job runs, so a 30 s MORI look-up never loses it.
    */
   WORKER_LOCK_DURATION_MS: int(1000).default(45 * SECOND_MS),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(15 * SECOND_MS),

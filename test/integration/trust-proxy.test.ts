@@ -31,6 +31,14 @@ describe('TRUST_PROXY decides whose address the limiters count', () => {
     expect(await secondIsLimited(['203.0.113.1', '203.0.113.2'])).toBe(true);
   });
 
+  it('true: the first X-Forwarded-For address, so a client forging it gets a budget per forged address', async () => {
+    server = await buildTestServer({ RATE_LIMIT_MAX: '1', TRUST_PROXY: 'true' });
+    expect(await secondIsLimited(['198.51.100.7, 203.0.113.1', '198.51.100.8, 203.0.113.1'])).toBe(false);
+    await server.close();
+    server = await buildTestServer({ RATE_LIMIT_MAX: '1', TRUST_PROXY: 'true' });
+    expect(await secondIsLimited(['198.51.100.7, 203.0.113.1', '198.51.100.7, 203.0.113.2'])).toBe(true);
+  });
+
   it('a hop count of 1: the address the one proxy saw, so two clients behind it have two budgets', async () => {
     server = await buildTestServer({ RATE_LIMIT_MAX: '1', TRUST_PROXY: '1' });
     expect(await secondIsLimited(['203.0.113.1', '203.0.113.2'])).toBe(false);

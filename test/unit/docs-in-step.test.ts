@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseEnv as parseDotenv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../src/config.js';
+import { CONFIG_VARIABLES, parseEnv } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { sinkListSchema } from '../../src/sinks/sink-config.js';
 
@@ -46,7 +48,74 @@ describe('the documentation stays in step with the code', () => {
   });
 });
 
-/** Every file of ours whose comments may cite docs/: sources, tests, benchmarks, deploy/'s manifests, the README. */
+/** What the schema makes of one variable set to `value` alone, or left unset: its default, or undefined. */
+const asRead = (name: string, value?: string): unknown =>
+  (parseEnv(value === undefined ? {} : { [name]: value }) as Record<string, unknown>)[name];
+
+/**
+ * The rows of the first table under `heading` whose header has a "variable" and a "default"
+ * column: each row's variables (a cell may name several, e.g. `PORT`, `HOST`) and its default cell.
+ */
+function defaultsTable(text: string, heading: string): { names: string[]; cell: string }[] {
+  const lines = text.slice(text.indexOf(`${heading}\n`)).split('\n');
+  const start = lines.findIndex((l) => /^\| variable \|/.test(l) && /\| default \|?/.test(l));
+  expect(start, `no table of variables and defaults under "${heading}"`).toBeGreaterThan(0);
+  const cells = (row: string) =>
+    row
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
+  const column = cells(lines[start]!).indexOf('default');
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
+  return lines.slice(start + 2, end).map((row) => ({
+    names: [...cells(row)[0]!.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!),
+    cell: cells(row)[column]!,
+  }));
+}
+
+/** A default cell that gives values: `a`, `b`, each perhaps with a gloss, e.g. `604800` (7 days). */
+const VALUES_CELL = /^`[^`]+`(?: \([^)]*\))?(?:, `[^`]+`(?: \([^)]*\))?)*$/;
+
+describe('each default lives in src/config.ts, and the docs repeat it faithfully', () => {
+  it.each(Object.entries(parseDotenv(envExample)))(
+    '.env.example sets %s to its default, or leaves it empty',
+    (name, value) => {
+      const fallback = asRead(name);
+      // An empty value means "use the default"; a value for a variable without one would be a real setting.
+      if (fallback === undefined) expect(value, `${name} has no default`).toBe('');
+      else if (value !== '') expect(asRead(name, value)).toEqual(fallback);
+    },
+  );
+
+  const tables = [
+    { doc: 'README.md', rows: defaultsTable(readme, '## Configuration') },
+    {
+      doc: 'docs/interface.md',
+      rows: defaultsTable(readFileSync(join(root, 'docs/interface.md'), 'utf8'), '### Running it'),
+    },
+  ];
+
+  it.each(tables.flatMap(({ doc, rows }) => rows.map((row) => ({ doc, ...row }))))(
+    "$doc: the default of $names, $cell, is the schema's",
+    ({ names, cell }) => {
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.filter((n) => !CONFIG_VARIABLES.includes(n))).toEqual([]);
+      if (VALUES_CELL.test(cell)) {
+        const values = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+        expect(values, 'one default per variable').toHaveLength(names.length);
+        names.forEach((name, i) => expect(asRead(name, values[i]), name).toEqual(asRead(name)));
+      } else {
+        // "—", "none" or a sentence: what happens when the variable is unset, which has no schema default.
+        expect(names.filter((name) => asRead(name) !== undefined)).toEqual([]);
+      }
+    },
+  );
+});
+
+/**
+ * Every file of ours that may cite docs/: sources, tests, benchmarks, deploy/'s manifests, the
+ * README, the files that build and run the service, and docs/ itself.
+ */
 function citingFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -58,19 +127,26 @@ function citingFiles(): string[] {
     ...walk(join(root, 'test')),
     ...walk(join(root, 'bench')),
     ...walk(join(root, 'deploy')),
-    join(root, 'README.md'),
+    ...walk(join(root, 'docs')),
+    ...['README.md', 'docker-compose.yml', 'Dockerfile', '.env.example', '.ci/run'].map((f) => join(root, f)),
   ].filter((f) => f !== self);
 }
 
 /** `docs/x.md`, optionally followed by a quoted section or "pain N": how comments cite the docs. */
 const CITATION = /docs\/([a-z-]+\.md),? ?(?:"([^"]+)"|pain (\d+))?/g;
 
+/**
+ * The text as one line: each line break, with the comment marker that opens the next line (`//`,
+ * ` * `, `#`), becomes one space, so a section name that wraps onto the next comment line, even
+ * right after `docs/x.md,`, is read whole.
+ */
+const joinLines = (text: string) => text.replace(/[ \t]*\r?\n[ \t]*(?:\/\/+|\*(?!\/)|#+)?[ \t]*/g, ' ');
+
 const citations = citingFiles().flatMap((file) =>
-  [...readFileSync(file, 'utf8').matchAll(CITATION)].map((m) => ({
+  [...joinLines(readFileSync(file, 'utf8')).matchAll(CITATION)].map((m) => ({
     where: relative(root, file),
     doc: m[1]!,
-    // A section name may wrap onto the next comment line.
-    section: m[2]?.replace(/\s*\n\s*(?:\*|\/\/)?\s*/g, ' '),
+    section: m[2],
     pain: m[3],
   })),
 );
@@ -95,10 +171,27 @@ describe('every citation of docs/ resolves inside this repository', () => {
     if (pain) expect(text).toMatch(new RegExp(`^${pain}\\. \\*\\*`, 'm'));
   });
 
-  it('no comment points outside the repository', () => {
-    const outside = citingFiles().filter((f) =>
-      /CONTRACT\.md|FIELD-NOTES\.md|\.\.\/shared\//.test(readFileSync(f, 'utf8')),
+  it('no file of the repository points at a document outside it', () => {
+    const files = repositoryTextFiles();
+    expect(files).toContain('docker-compose.yml');
+    const outside = files.filter((f) =>
+      /CONTRACT\.md|FIELD-NOTES\.md|\.\.\/shared\//.test(readFileSync(join(root, f), 'utf8')),
     );
-    expect(outside.map((f) => relative(root, f))).toEqual([]);
+    expect(outside).toEqual([]);
   });
 });
+
+/**
+ * Every text file git would commit (tracked, or new and not ignored), so a file nobody thought to
+ * list is checked too; the lock file is generated, and binary files cannot cite anything.
+ */
+function repositoryTextFiles(): string[] {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((f) => f !== '' && f !== 'package-lock.json' && !/^(node_modules|dist|coverage)\//.test(f))
+    .filter((f) => existsSync(join(root, f)));
+  return files.filter((f) => !readFileSync(join(root, f)).includes(0));
+}

@@ -17,7 +17,7 @@ import {
   resolveEnv,
   type Manifest,
 } from '../helpers/kubernetes-manifests.js';
-import { moriSign } from '../helpers/mori-signer.js';
+import { postSignedTo } from '../helpers/post-signed-to.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 
 const manifests = [...kustomizationManifests(KEDA_DIR), ...manifestsIn(SECRET_EXAMPLE)];
@@ -80,14 +80,11 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
     const order = finalOrder('1234567890123456789');
     mori.setOrder(order);
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-k8s'));
-    const res = await fetch(`${api.url}${ingressPath}`, {
-      method: 'POST',
+    const res = await postSignedTo(
+      `${api.url}${ingressPath}`,
       body,
-      headers: {
-        'content-type': 'application/json',
-        'x-moribiz-signature': moriSign(body, resolveEnv(apiContainer, manifests).MORI_WEBHOOK_SECRET!),
-      },
-    });
+      resolveEnv(apiContainer, manifests).MORI_WEBHOOK_SECRET!,
+    );
     expect(res.status, `${await res.clone().text()}\n${api.output()}`).toBe(200);
     // No worker yet: the job waits in the list the ScaledObject's first trigger measures.
     expect(await redis.llen(eventsWaitList!)).toBe(1);

@@ -76,7 +76,6 @@ async function runFailover(
   fail: () => Promise<FailoverTimes>,
 ): Promise<Figures> {
   const mori: FakeMori = await startFakeMori();
-  onTestFinished(() => mori.close());
   const dir = mkdtempSync(join(tmpdir(), 'mori-failover-'));
   onTestFinished(async () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'orders.jsonl');

@@ -23,7 +23,6 @@ describe('on SIGTERM with a job in flight', () => {
     const prefix = testPrefix();
     onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const mori = await startFakeMori();
-    onTestFinished(() => mori.close());
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     mori.script(ORDER_ID, [{ order, delayMs: 1500 }]);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { parseArgs } from 'node:util';
 import { PLAN_LIMITS_PER_MINUTE, type MoriPlan } from '../mori/lookup-budget.js';
 import { ORDER_ID_PATTERN } from '../orders/order-id.js';
-import { ORDER_TYPES } from '../orders/order-status.js';
+import { ORDER_TYPES, isDownloadable } from '../orders/order-status.js';
 import { UsageError, type CliContext } from './io.js';
 import {
   buildSampleEvent,
@@ -423,8 +423,7 @@ export function createMockMori(opts: MockMoriOptions): MockMori {
         const id = downloadMatch[1]!;
         if (!orders.has(id)) return moriError(res, 404, 'ORDER_NOT_FOUND', 'Order not found');
         const sim = track(id);
-        if (sim.type !== 'antiAi' && sim.type !== 'watermarkEmbed')
-          return moriError(res, 400, 'ORDER_TYPE_CANT_DOWNLOAD', 'No files');
+        if (!isDownloadable(sim.type)) return moriError(res, 400, 'ORDER_TYPE_CANT_DOWNLOAD', 'No files');
         if (sim.status !== 'complete') return moriError(res, 400, 'ORDER_NOT_COMPLETED', 'Not completed');
         const base = `http://${req.headers.host ?? '127.0.0.1'}`;
         const result = render(sim).result as { outputFiles: { fileId: string }[] };

@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ORDER_TYPES } from '../orders/order-status.js';
+import { ORDER_TYPES, type WebhookGeneration } from '../orders/order-status.js';
 import { verdictFor } from '../orders/summary.js';
 
 export type OrderType = (typeof ORDER_TYPES)[number];
-export type Generation = 'current' | 'legacy';
 
 /** Legacy feature names, as in `ORDER.ANTI_AI.PROCESSED` (docs/mori-api.md). */
 const LEGACY_FEATURE: Record<OrderType, string> = {
@@ -190,7 +189,7 @@ export function buildSampleOrder(orderId: string, opts: SampleOrderOptions = {})
 /** A webhook body as MORI sends it for a finished order, in either generation; compact JSON. */
 export function buildSampleEvent(
   order: Record<string, unknown>,
-  generation: Generation = 'current',
+  generation: WebhookGeneration = 'current',
   eventId: string = randomUUID(),
 ): Record<string, unknown> {
   const type = order.type as OrderType;

@@ -1,6 +1,14 @@
 /** The order types MORI documents (docs/mori-api.md); sink filters may name only these. */
 export const ORDER_TYPES = ['antiAi', 'watermarkEmbed', 'watermarkExtract', 'aiDetection'] as const;
 
+/** Only completed antiAi and watermarkEmbed orders have files to download (docs/mori-api.md, "Reading orders"). */
+const DOWNLOADABLE_TYPES: readonly string[] = ['antiAi', 'watermarkEmbed'] satisfies (typeof ORDER_TYPES)[number][];
+
+/** Whether MORI serves files for orders of this type (any other type is 400 ORDER_TYPE_CANT_DOWNLOAD). */
+export function isDownloadable(type: string): boolean {
+  return DOWNLOADABLE_TYPES.includes(type);
+}
+
 /** The states after which an order never changes, as the summary names them. */
 export const FINAL_STATUSES = ['complete', 'failed', 'expired'] as const;
 type FinalStatus = (typeof FINAL_STATUSES)[number];
@@ -20,9 +28,12 @@ export function isFinal(status: string): boolean {
   return (FINAL_STATUSES as readonly string[]).includes(normalizeStatus(status));
 }
 
+/** MORI's two webhook generations: the events it sends, and so the ones a sample event can play. */
+export type WebhookGeneration = 'current' | 'legacy';
+
 /**
- * Where an event came from: `current` / `legacy` are MORI's two webhook generations; `manual`
- * was queued by the enqueue-order command; `reconcile` by the reconciler, which found in MORI's
- * order list a final order whose webhook never arrived.
+ * Where an event came from: one of MORI's webhook generations; `manual` was queued by the
+ * enqueue-order command; `reconcile` by the reconciler, which found in MORI's order list a final
+ * order whose webhook never arrived.
  */
-export type EventGeneration = 'current' | 'legacy' | 'manual' | 'reconcile';
+export type EventGeneration = WebhookGeneration | 'manual' | 'reconcile';

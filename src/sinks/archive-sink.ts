@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+import { isDownloadable } from '../orders/order-status.js';
 import { describeRequestFailure } from '../outbound/describe-request-failure.js';
 import { createFolderStore, type ArchiveStore, type StoredFile } from './archive-store.js';
 import type { SinkConfig } from './sink-config.js';
@@ -15,9 +16,6 @@ export interface ArchiveSinkDeps {
   onBytes?: (bytes: number) => void;
   store?: ArchiveStore;
 }
-
-/** Only completed antiAi and watermarkEmbed orders have files to download (docs/mori-api.md, "Reading orders"). */
-const DOWNLOADABLE = new Set(['antiAi', 'watermarkEmbed']);
 
 /** A file name MORI's customer chose, made safe for any filesystem: no separators, no leading dot. */
 function safeName(fileId: string, fileName: string | null): string {
@@ -123,7 +121,7 @@ export function createArchiveSink(config: ArchiveSinkConfig, deps: ArchiveSinkDe
       if (summary.status === 'expired' && existing) return;
 
       let files: Manifest['files'] = [];
-      if (summary.status === 'complete' && DOWNLOADABLE.has(summary.type) && summary.files.length > 0) {
+      if (summary.status === 'complete' && isDownloadable(summary.type) && summary.files.length > 0) {
         const links = await deps.downloads(orderId);
         const names = new Map(summary.files.map((f) => [f.fileId, safeName(f.fileId, f.fileName)]));
         files = await bounded(links.files, config.concurrency, (f) =>

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
@@ -17,7 +17,7 @@ import {
   resolveEnv,
   type Manifest,
 } from '../helpers/kubernetes-manifests.js';
-import { moriSign } from '../helpers/mori-signer.js';
+import { postSignedTo } from '../helpers/post-signed-to.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 
 const manifests = [...kustomizationManifests(KEDA_DIR), ...manifestsIn(SECRET_EXAMPLE)];
@@ -50,20 +50,20 @@ function envFor(container: typeof apiContainer, prefix: string, mori: FakeMori):
   };
 }
 
-const started: ServiceProcess[] = [];
-const closers: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const s of started) s.child.kill('SIGTERM');
-  expect(await Promise.all(started.map((s) => s.exited))).toEqual(started.map(() => 0));
-  await Promise.all(closers.map((c) => c()));
-});
+/** Stops the process when the test finishes, as the kubelet does, and requires the clean exit a pod needs. */
+function stopWhenFinished(service: ServiceProcess): ServiceProcess {
+  onTestFinished(async () => {
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+  });
+  return service;
+}
 
 describe('the api and the worker, run with the Kubernetes manifests’ configuration', () => {
   it('answer the probes, queue a webhook from the Ingress path on the list KEDA reads, and deliver it', async () => {
     const mori = await startFakeMori();
-    closers.push(() => mori.close());
     const redis = new Redis(inject('redisUrl'));
-    closers.push(() => redis.quit());
+    onTestFinished(async () => void (await redis.quit()));
     // KEDA reads the manifests' prefix; this test writes under its own, in the same place of the name.
     const prefix = testPrefix();
     const configPrefix = resolveEnv(apiContainer, manifests).REDIS_PREFIX ?? '{mori}';
@@ -72,8 +72,7 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
       return prefix + name.slice(configPrefix.length);
     });
 
-    const api = await startService(envFor(apiContainer, prefix, mori));
-    started.push(api);
+    const api = stopWhenFinished(await startService(envFor(apiContainer, prefix, mori)));
     for (const probe of [apiContainer.livenessProbe, apiContainer.readinessProbe, apiContainer.startupProbe]) {
       expect((await fetch(`${api.url}${probe!.httpGet!.path}`)).status, probe!.httpGet!.path).toBe(200);
     }
@@ -81,14 +80,11 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
     const order = finalOrder('1234567890123456789');
     mori.setOrder(order);
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-k8s'));
-    const res = await fetch(`${api.url}${ingressPath}`, {
-      method: 'POST',
+    const res = await postSignedTo(
+      `${api.url}${ingressPath}`,
       body,
-      headers: {
-        'content-type': 'application/json',
-        'x-moribiz-signature': moriSign(body, resolveEnv(apiContainer, manifests).MORI_WEBHOOK_SECRET!),
-      },
-    });
+      resolveEnv(apiContainer, manifests).MORI_WEBHOOK_SECRET!,
+    );
     expect(res.status, `${await res.clone().text()}\n${api.output()}`).toBe(200);
     // No worker yet: the job waits in the list the ScaledObject's first trigger measures.
     expect(await redis.llen(eventsWaitList!)).toBe(1);
@@ -96,8 +92,7 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
 
     // The worker's default file sink writes data/orders.jsonl under its working directory, /app in the image.
     const workdir = mkdtempSync(join(tmpdir(), 'mori-k8s-worker-'));
-    const worker = await startService(envFor(workerContainer, prefix, mori), undefined, workdir);
-    started.push(worker);
+    const worker = stopWhenFinished(await startService(envFor(workerContainer, prefix, mori), undefined, workdir));
     for (const probe of [workerContainer.livenessProbe, workerContainer.readinessProbe]) {
       expect((await fetch(`${worker.url}${probe!.httpGet!.path}`)).status, probe!.httpGet!.path).toBe(200);
     }

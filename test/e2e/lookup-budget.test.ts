@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createMockMori, type MockMori } from '../../src/cli/mock-mori.js';
 import { FETCH_ORDER_JOB, createEventsQueue, newEventJobId } from '../../src/queues.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
+import { startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
 /** MORI's one-minute window, compressed to three seconds so a burst drains in seconds. */
@@ -22,19 +21,16 @@ afterEach(async () => {
 });
 
 /** A local MORI enforcing `max` calls per window, recording when each order look-up arrived. */
-async function startMori(max: number): Promise<{ mori: MockMori; url: string; lookups: number[] }> {
+async function startMori(max: number): Promise<{ mori: FakeMori; lookups: number[] }> {
   const lookups: number[] = [];
-  const mori = createMockMori({
+  const mori = await startFakeMori({
     token: 'sk_test_budget',
-    finishAfterMs: 0,
     rateLimit: { max, windowMs: WINDOW_MS },
     log: (line) => {
       if (line.startsWith('GET /api/v3/orders/')) lookups.push(Date.now());
     },
   });
-  await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => mori.close());
-  return { mori, url: `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`, lookups };
+  return { mori, lookups };
 }
 
 /** The most calls that fell inside any one window. */
@@ -49,8 +45,7 @@ function busiestWindow(times: number[]): number {
 
 /** A burst of final orders announced at once (as enqueue-order queues them), then drained. */
 async function burst(
-  url: string,
-  mori: MockMori,
+  mori: FakeMori,
   env: Record<string, string>,
 ): Promise<{ lines: { id: string; data: { order: { orderId: string } } }[] }> {
   const redisUrl = inject('redisUrl');
@@ -61,7 +56,7 @@ async function burst(
   worker = await startTestWorker({
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
-    MORI_API_BASE_URL: url,
+    MORI_API_BASE_URL: mori.url,
     MORI_API_TOKEN: 'sk_test_budget',
     MORI_RATE_LIMIT_WINDOW_MS: String(WINDOW_MS),
     // The plan's defaults, not the test helper's generous budget.
@@ -99,8 +94,8 @@ async function burst(
 
 describe('the MORI look-up budget', () => {
   it('with defaults (Free plan, half of it), a burst spends one call per order, never more than 30 per window, and meets no 429', async () => {
-    const { mori, url, lookups } = await startMori(60);
-    const { lines } = await burst(url, mori, {});
+    const { mori, lookups } = await startMori(60);
+    const { lines } = await burst(mori, {});
     expect(new Set(lines.map((l) => l.data.order.orderId)).size).toBe(ORDERS);
     expect(lines).toHaveLength(ORDERS);
     expect(mori.stats).toMatchObject({ requests: ORDERS, rateLimited: 0 });
@@ -114,7 +109,7 @@ describe('the MORI look-up budget', () => {
 
   it('when MORI refuses calls (the customer spent the rest), every worker slows down together and nothing is lost', async () => {
     // MORI lets us have only 10 calls a window: the budget of 30 is three times too much.
-    const { mori, url } = await startMori(10);
+    const { mori } = await startMori(10);
     const rates: number[] = [];
     const sampler = setInterval(() => {
       void worker?.metrics.moriBudgetRate
@@ -122,7 +117,7 @@ describe('the MORI look-up budget', () => {
         .then((m) => rates.push(...m.values.filter((v) => v.labels.kind === 'current').map((v) => v.value)));
     }, 50);
     onTestFinished(() => clearInterval(sampler));
-    const { lines } = await burst(url, mori, {});
+    const { lines } = await burst(mori, {});
     expect(new Set(lines.map((l) => l.data.order.orderId)).size).toBe(ORDERS);
     expect(lines).toHaveLength(ORDERS);
     // The shared rate came down from 30 a window (and climbs back a tenth per quiet window).

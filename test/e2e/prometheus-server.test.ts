@@ -8,7 +8,7 @@ import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { TEST_SECRET, testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
-import { moriSign } from '../helpers/mori-signer.js';
+import { postSignedTo } from '../helpers/post-signed-to.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -67,14 +67,10 @@ describe('a Prometheus server scraping the service, with the rules loaded', () =
     const order = finalOrder('1234567890123456789');
     mori.setOrder(order);
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-prometheus'));
-    const headers = { 'content-type': 'application/json' };
-    const signed = await fetch(`${service.url}/webhooks/mori`, {
-      method: 'POST',
-      body,
-      headers: { ...headers, 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-    });
+    const signed = await postSignedTo(`${service.url}/webhooks/mori`, body, TEST_SECRET);
     expect(signed.status).toBe(200);
-    expect((await fetch(`${service.url}/webhooks/mori`, { method: 'POST', body, headers })).status).toBe(401);
+    const unsigned = { 'content-type': 'application/json' };
+    expect((await fetch(`${service.url}/webhooks/mori`, { method: 'POST', body, headers: unsigned })).status).toBe(401);
 
     const port = await getPort();
     api = `http://127.0.0.1:${port}`;

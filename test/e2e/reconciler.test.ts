@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createMockMori } from '../../src/cli/mock-mori.js';
 import { FETCH_ORDER_JOB, createEventsQueue, newEventJobId } from '../../src/queues.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { readJsonLines } from '../helpers/json-lines.js';
 import { eventually } from '../helpers/eventually.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 import { startTestWorker, type TestWorker } from '../helpers/start-test-worker.js';
 
 const MISSED = 5;
@@ -20,10 +19,7 @@ async function missedCount(worker: TestWorker): Promise<number> {
 
 describe('the reconciler', () => {
   it('after a downtime, delivers once each order whose webhook never came, and not the ones that did; two workers sweep without duplicates', async () => {
-    const mori = createMockMori({ token: 'sk_test_rec', finishAfterMs: 0 });
-    await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => mori.close());
-    const url = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    const mori = await startFakeMori({ token: 'sk_test_rec' });
     const dir = mkdtempSync(join(tmpdir(), 'mori-reconcile-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'orders.jsonl');
@@ -32,7 +28,7 @@ describe('the reconciler', () => {
     const env = {
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
-      MORI_API_BASE_URL: url,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'sk_test_rec',
       SINKS: JSON.stringify([{ type: 'file', name: 'file', path: file }]),
     };

@@ -10,7 +10,7 @@ import { TEST_SECRET } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori, type FakeMori } from '../helpers/fake-mori.js';
 import { readJsonLines } from '../helpers/json-lines.js';
-import { moriSign } from '../helpers/mori-signer.js';
+import { postSignedTo } from '../helpers/post-signed-to.js';
 import {
   startTestCluster,
   startTestSentinels,
@@ -61,12 +61,7 @@ interface FailoverTimes {
 
 async function post(url: string, body: string): Promise<number> {
   try {
-    const res = await fetch(`${url}/webhooks/mori`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-      signal: AbortSignal.timeout(5000),
-    });
+    const res = await postSignedTo(`${url}/webhooks/mori`, body, TEST_SECRET, { signal: AbortSignal.timeout(5000) });
     await res.arrayBuffer();
     return res.status;
   } catch {
@@ -81,7 +76,6 @@ async function runFailover(
   fail: () => Promise<FailoverTimes>,
 ): Promise<Figures> {
   const mori: FakeMori = await startFakeMori();
-  onTestFinished(() => mori.close());
   const dir = mkdtempSync(join(tmpdir(), 'mori-failover-'));
   onTestFinished(async () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'orders.jsonl');

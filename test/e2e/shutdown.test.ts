@@ -8,7 +8,7 @@ import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
 import { TEST_SECRET, testPrefix } from '../helpers/build-test-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { finalOrder, startFakeMori } from '../helpers/fake-mori.js';
-import { moriSign } from '../helpers/mori-signer.js';
+import { postSignedTo } from '../helpers/post-signed-to.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import getPort from 'get-port';
 import { startService } from '../helpers/service-process.js';
@@ -23,7 +23,6 @@ describe('on SIGTERM with a job in flight', () => {
     const prefix = testPrefix();
     onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const mori = await startFakeMori();
-    onTestFinished(() => mori.close());
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     mori.script(ORDER_ID, [{ order, delayMs: 1500 }]);
@@ -42,12 +41,7 @@ describe('on SIGTERM with a job in flight', () => {
     onTestFinished(() => void service.child.kill('SIGKILL'));
 
     const body = JSON.stringify(buildSampleEvent(order, 'current', 'evt-shutdown'));
-    const post = () =>
-      fetch(`${service.url}/webhooks/mori`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-moribiz-signature': moriSign(body, TEST_SECRET) },
-        body,
-      });
+    const post = () => postSignedTo(`${service.url}/webhooks/mori`, body, TEST_SECRET);
     expect((await post()).status).toBe(200);
     await eventually(() => mori.requestsFor(ORDER_ID).length === 1, { what: 'the look-up to be in flight' });
 

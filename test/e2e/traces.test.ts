@@ -1,18 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createMockMori } from '../../src/cli/mock-mori.js';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildSampleEvent } from '../../src/cli/sample-orders.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { startCaptureServer } from '../helpers/capture-server.js';
 import { eventually } from '../helpers/eventually.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 import { moriSign } from '../helpers/mori-signer.js';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import { startService, type ServiceProcess } from '../helpers/service-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const WEBHOOK_SECRET = 'whsec_tracesTestSecretAAAAAAAAAAAAAAAA';
 const MORI_TOKEN = 'sk_test_traces_token_0123456789';
@@ -22,14 +21,9 @@ const SINK_URL_TOKEN = 'sink-url-token-4f1c9e';
 const SINK_HEADER_TOKEN = 'sink-header-token-77ab20';
 const RECORD_OTEL_IMPORTS = `--import=${pathToFileURL(join(import.meta.dirname, '../fixtures/processes/report-otel-imports.mjs')).href}`;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
 async function service(env: Record<string, string>): Promise<ServiceProcess> {
   const s = await startService(env);
-  cleanups.push(async () => {
+  onTestFinished(async () => {
     s.child.kill('SIGTERM');
     await s.exited;
   });
@@ -58,17 +52,13 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
   it('connect one webhook to every delivery under one trace id, and hold no secret', async () => {
     const redisUrl = inject('redisUrl');
     const prefix = testPrefix();
-    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const receiver = await startOtlpReceiver();
-    cleanups.push(() => receiver.close());
-    const mori = createMockMori({ token: MORI_TOKEN, finishAfterMs: 0, fileBytes: 1024 });
-    await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => mori.close());
-    const moriUrl = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    onTestFinished(() => receiver.close());
+    const mori = await startFakeMori({ token: MORI_TOKEN, fileBytes: 1024 });
     const capture = await startCaptureServer();
-    cleanups.push(() => capture.close());
-    const dir = mkdtempSync(join(tmpdir(), 'traces-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    onTestFinished(() => capture.close());
+    const dir = tempDir('traces-');
 
     const shared = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...otelEnv(receiver.url) };
     const api = await service({
@@ -80,7 +70,7 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
     await service({
       ...shared,
       ROLE: 'worker',
-      MORI_API_BASE_URL: moriUrl,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: MORI_TOKEN,
       SINKS: JSON.stringify([
         {
@@ -232,7 +222,7 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
   it('loads no OpenTelemetry module when no OTEL_* variable asks for traces', async () => {
     const redisUrl = inject('redisUrl');
     const prefix = testPrefix();
-    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
+    onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const off = await service({
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,

@@ -20,7 +20,6 @@ describe('when a worker process dies mid-job', () => {
     const prefix = testPrefix();
     onTestFinished(() => deleteKeysWithPrefix(redisUrl, prefix));
     const mori: FakeMori = await startFakeMori();
-    onTestFinished(() => mori.close());
     const order = finalOrder(ORDER_ID);
     mori.setOrder(order);
     // The first look-up hangs, so the first worker is killed while it holds the job.

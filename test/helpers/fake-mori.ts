@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createMockMori, type MockMori } from '../../src/cli/mock-mori.js';
+import { onTestFinished, TestRunner } from 'vitest';
+import { createMockMori, type MockMori, type MockMoriOptions } from '../../src/cli/mock-mori.js';
 import { buildSampleOrder, type OrderType } from '../../src/cli/sample-orders.js';
 
 /**
@@ -13,14 +14,20 @@ import { buildSampleOrder, type OrderType } from '../../src/cli/sample-orders.js
  *   mori.script(order.orderId, [{ status: 503 }, { status: 429, retryAfter: '1' }]);
  *   mori.script(order.orderId, [{ order: { ...order, status: 'inProgress' } }]);
  *   mori.script(order.orderId, [{ delayMs: 2000 }]);          // then the default
+ *
+ * Any of the simulator's options can be given; they override these defaults. Started inside a
+ * test (or its beforeEach) it closes when that test finishes; started in a beforeAll there is no
+ * test to wait for, so the suite closes it. close() may be called again: the simulator's is idempotent.
  */
 export interface FakeMori extends MockMori {
   url: string;
   token: string;
 }
 
-export async function startFakeMori({ token = 'test-mori-token' } = {}): Promise<FakeMori> {
-  const mori = createMockMori({ token, finishAfterMs: 0, unknownOrders: 'not-found' });
+export async function startFakeMori(options: Partial<MockMoriOptions> = {}): Promise<FakeMori> {
+  const token = options.token ?? 'test-mori-token';
+  const mori = createMockMori({ finishAfterMs: 0, unknownOrders: 'not-found', ...options, token });
+  if (TestRunner.getCurrentTest()) onTestFinished(() => mori.close());
   await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
   const { port } = mori.server.address() as AddressInfo;
   return Object.assign(mori, { url: `http://127.0.0.1:${port}`, token });

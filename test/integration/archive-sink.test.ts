@@ -1,25 +1,22 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createMockMori, type MockMoriOptions } from '../../src/cli/mock-mori.js';
+import type { MockMoriOptions } from '../../src/cli/mock-mori.js';
 import { createMoriClient } from '../../src/mori/mori-client.js';
 import { createArchiveSink } from '../../src/sinks/archive-sink.js';
 import { sinkConfigSchema } from '../../src/sinks/sink-config.js';
 import { SinkError } from '../../src/sinks/sink.js';
 import { buildEnvelope } from '../../src/worker/envelope.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 import { rejectionOf } from '../helpers/rejection-of.js';
 
 const FILE_BYTES = 256 * 1024;
 
 async function setUp(options: Partial<MockMoriOptions> = {}) {
-  const mori = createMockMori({ token: 'sk_test_arc', finishAfterMs: 0, fileBytes: FILE_BYTES, ...options });
-  await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => mori.close());
-  const url = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
-  const client = createMoriClient({ baseUrl: url, token: 'sk_test_arc', timeoutMs: 5000 });
+  const mori = await startFakeMori({ token: 'sk_test_arc', fileBytes: FILE_BYTES, ...options });
+  const client = createMoriClient({ baseUrl: mori.url, token: 'sk_test_arc', timeoutMs: 5000 });
   onTestFinished(() => client.close());
   const dir = mkdtempSync(join(tmpdir(), 'mori-archive-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { deadLetters } from '../../src/cli/dead-letters.js';
 import { enqueueOrder } from '../../src/cli/enqueue-order.js';
 import { UsageError } from '../../src/cli/io.js';
-import { createMockMori } from '../../src/cli/mock-mori.js';
 import { registerWebhook } from '../../src/cli/register-webhook.js';
 import { replay } from '../../src/cli/replay.js';
 import { randomOrderIdOfType } from '../../src/cli/sample-orders.js';
@@ -21,6 +19,7 @@ import { closeRedis, createRedis, waitUntilReady } from '../../src/redis.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { cliContext } from '../helpers/cli-context.js';
 import { eventually } from '../helpers/eventually.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 import { moriSign } from '../helpers/mori-signer.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import { startCaptureServer } from '../helpers/capture-server.js';
@@ -201,13 +200,11 @@ describe('mock-mori', () => {
     const capture = await startCaptureServer();
     onTestFinished(() => capture.close());
     capture.script([{ status: 500 }]);
-    const mori = createMockMori({
+    const mori = await startFakeMori({
       token: 'tok',
-      finishAfterMs: 0,
+      unknownOrders: 'simulate',
       webhooks: [{ url: capture.url, secret: 'whsec_demo_secret' }],
     });
-    await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-    onTestFinished(() => mori.close());
     const order = mori.createOrder('watermarkEmbed');
 
     await eventually(() => capture.requests.length === 2, { what: 'the retry after a 500' });
@@ -219,8 +216,7 @@ describe('mock-mori', () => {
       data: { orderId: order.orderId },
     });
 
-    const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
-    const v3 = await fetch(`${base}/api/v3/orders/${String(order.orderId)}`, {
+    const v3 = await fetch(`${mori.url}/api/v3/orders/${String(order.orderId)}`, {
       headers: { authorization: 'Bearer tok' },
     });
     expect(((await v3.json()) as { data: unknown }).data).toMatchObject({
@@ -229,7 +225,7 @@ describe('mock-mori', () => {
       status: 'complete',
       result: { outputFiles: [expect.objectContaining({ watermarkText: '© MORI demo' })] },
     });
-    const v2 = await fetch(`${base}/api/v2/orders/${String(order.orderId)}`, {
+    const v2 = await fetch(`${mori.url}/api/v2/orders/${String(order.orderId)}`, {
       headers: { authorization: 'Bearer tok' },
     });
     expect(((await v2.json()) as { data: unknown }).data).toMatchObject({
@@ -237,19 +233,18 @@ describe('mock-mori', () => {
       status: 'complete',
       watermarks: ['© MORI demo'],
     });
-    expect((await fetch(`${base}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await fetch(`${mori.url}/api/v2/orders/1`, { headers: { authorization: 'Bearer nope' } })).status).toBe(
+      401,
+    );
   });
 });
 
 describe('mock-mori serves what send-test-event announces', () => {
   it("serves the event's order type, failed when send-test-event --failed picked the id, and logs one line per request", async () => {
     const lines: string[] = [];
-    const mori = createMockMori({ token: 'tok', finishAfterMs: 0, log: (l) => lines.push(l) });
-    await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-    onTestFinished(() => mori.close());
-    const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    const mori = await startFakeMori({ token: 'tok', unknownOrders: 'simulate', log: (l) => lines.push(l) });
     const get = async (path: string) =>
-      (await (await fetch(`${base}${path}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
+      (await (await fetch(`${mori.url}${path}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
         data: Record<string, unknown>;
       };
 
@@ -259,9 +254,9 @@ describe('mock-mori serves what send-test-event announces', () => {
       expect(data).toMatchObject({ orderId: id, type: 'watermarkExtract', status: failed ? 'failed' : 'complete' });
       expect(lines.at(-1)).toBe(`GET /api/v3/orders/${id} → 200 (watermarkExtract ${failed ? 'failed' : 'complete'})`);
     }
-    await fetch(`${base}/api/v3/orders/1`, { headers: { authorization: 'Bearer wrong' } });
+    await fetch(`${mori.url}/api/v3/orders/1`, { headers: { authorization: 'Bearer wrong' } });
     expect(lines.at(-1)).toBe('GET /api/v3/orders/1 → 401');
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${mori.url}/healthz`)).status).toBe(200);
     expect(lines).toHaveLength(3);
   });
 });
@@ -291,12 +286,9 @@ describe('status', () => {
 
 describe('register-webhook', () => {
   it('registers the URL with MORI and prints the secret as a ready .env line, keeping the old one for the rotation', async () => {
-    const mori = createMockMori({ token: 'tok', finishAfterMs: 0 });
-    await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-    onTestFinished(() => mori.close());
-    const base = `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`;
+    const mori = await startFakeMori({ token: 'tok' });
     const { ctx, out } = context(['--url', 'https://hooks.example.com/webhooks/mori'], {
-      MORI_API_BASE_URL: base,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'tok',
       MORI_WEBHOOK_SECRET: 'whsec_the_old_secret',
     });

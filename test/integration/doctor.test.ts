@@ -1,20 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { doctor } from '../../src/cli/doctor.js';
-import { createMockMori } from '../../src/cli/mock-mori.js';
 import { closeRedis, createRedis } from '../../src/redis.js';
 import { testPrefix } from '../helpers/build-test-server.js';
 import { cliContext } from '../helpers/cli-context.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 import { startTestRedis } from '../helpers/redis-server.js';
 
 const HOOK_URL = 'https://hooks.example.com/webhooks/mori';
-
-async function simulator(opts: Parameters<typeof createMockMori>[0]) {
-  const mori = createMockMori(opts);
-  await new Promise<void>((r) => mori.server.listen(0, '127.0.0.1', r));
-  onTestFinished(() => mori.close());
-  return { mori, url: `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}` };
-}
 
 async function runDoctor(args: string[], env: Record<string, string>) {
   const { ctx, out } = cliContext(args, env);
@@ -27,16 +19,15 @@ describe('doctor', () => {
     // A Redis as production wants it: AOF on, noeviction (the launcher's persistent mode).
     const redis = await startTestRedis({ persistent: true });
     onTestFinished(() => redis.close());
-    const { mori, url } = await simulator({
+    const mori = await startFakeMori({
       token: 'tok',
-      finishAfterMs: 0,
       webhooks: [{ url: HOOK_URL, secret: 'whsec_demo_secret' }],
     });
 
     const { code, out, text } = await runDoctor(['--url', HOOK_URL], {
       REDIS_URL: redis.url,
       REDIS_PREFIX: testPrefix(),
-      MORI_API_BASE_URL: url,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'tok',
       MORI_WEBHOOK_SECRET: 'whsec_demo_secret',
     });
@@ -46,7 +37,7 @@ describe('doctor', () => {
     expect(text).toMatch(/^✓ Redis at redis:\/\/127\.0\.0\.1:\d+: reachable, role master$/m);
     expect(text).toContain('✓ Redis maxmemory-policy noeviction');
     expect(text).toContain('✓ Redis persistence: AOF on');
-    expect(text).toContain(`✓ MORI token accepted (one call: GET ${url}/api/v2/orders/webhooks)`);
+    expect(text).toContain(`✓ MORI token accepted (one call: GET ${mori.url}/api/v2/orders/webhooks)`);
     expect(text).toMatch(new RegExp(`^✓ webhook 1 ${HOOK_URL}: active, MORI has not sent to it yet$`, 'm'));
     expect(text).toMatch(/^✓ clock: \d+\.\d s (ahead of|behind) MORI's$/m);
     expect(out.at(-1)).toBe('all checks passed');
@@ -62,13 +53,13 @@ describe('doctor', () => {
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     await admin.config('SET', 'appendonly', 'no');
     await admin.config('SET', 'save', '');
-    const { url } = await simulator({ token: 'tok', finishAfterMs: 0 });
+    const mori = await startFakeMori({ token: 'tok' });
 
     const { code, text } = await runDoctor([], {
       PORT: 'http',
       REDIS_URL: redis.url,
       REDIS_PREFIX: testPrefix(),
-      MORI_API_BASE_URL: url,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'wrong-token',
     });
     expect(code).toBe(1);
@@ -83,11 +74,11 @@ describe('doctor', () => {
   });
 
   it("fails a clock far from MORI's and a webhook that is not registered", async () => {
-    const { mori, url } = await simulator({ token: 'tok', finishAfterMs: 0, clockSkewMs: 120_000 });
+    const mori = await startFakeMori({ token: 'tok', clockSkewMs: 120_000 });
     const { code, text } = await runDoctor(['--url', HOOK_URL], {
       REDIS_URL: inject('redisUrl'),
       REDIS_PREFIX: testPrefix(),
-      MORI_API_BASE_URL: url,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'tok',
       MORI_WEBHOOK_SECRET: 'whsec_demo_secret',
     });
@@ -114,10 +105,10 @@ describe('doctor', () => {
   });
 
   it('with --offline, makes no MORI call and says so; an unreachable Redis fails', async () => {
-    const { mori, url } = await simulator({ token: 'tok', finishAfterMs: 0 });
+    const mori = await startFakeMori({ token: 'tok' });
     const { code, text } = await runDoctor(['--offline'], {
       REDIS_URL: 'redis://127.0.0.1:1',
-      MORI_API_BASE_URL: url,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'tok',
       MORI_WEBHOOK_SECRET: 'whsec_demo_secret',
     });

@@ -1,6 +1,4 @@
-import type { AddressInfo } from 'node:net';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createMockMori } from '../../src/cli/mock-mori.js';
 import { recover } from '../../src/cli/recover.js';
 import { webhooks } from '../../src/cli/webhooks.js';
 import { testPrefix } from '../helpers/build-test-server.js';
@@ -8,6 +6,7 @@ import { startCaptureServer } from '../helpers/capture-server.js';
 import { cliContext } from '../helpers/cli-context.js';
 import { deleteKeysWithPrefix } from '../helpers/redis-keys.js';
 import { eventually } from '../helpers/eventually.js';
+import { startFakeMori } from '../helpers/fake-mori.js';
 
 const ORDERS = 60;
 const DAY_MS = 86_400_000;
@@ -19,18 +18,11 @@ describe('recover and webhooks', () => {
     onTestFinished(() => receiver.close());
     receiver.script(Array.from({ length: ORDERS * 3 }, () => ({ status: 500 })));
     const calls: string[] = [];
-    const mori = createMockMori({
-      token: 'sk_test_rec',
-      finishAfterMs: 0,
-      retryDelaysMs: [5, 5],
-      log: (l) => calls.push(l),
-    });
-    await new Promise<void>((resolve) => mori.server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => mori.close());
+    const mori = await startFakeMori({ token: 'sk_test_rec', retryDelaysMs: [5, 5], log: (l) => calls.push(l) });
     const prefix = testPrefix();
     onTestFinished(() => deleteKeysWithPrefix(inject('redisUrl'), prefix));
     const env = {
-      MORI_API_BASE_URL: `http://127.0.0.1:${(mori.server.address() as AddressInfo).port}`,
+      MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: 'sk_test_rec',
       REDIS_URL: inject('redisUrl'),
       REDIS_PREFIX: prefix,

@@ -21,7 +21,6 @@ describe('issue 10: Redis restarting right after a delivery', () => {
     const redis = await startTestRedis({ persistent: true });
     onTestFinished(() => redis.close());
     const mori = await startFakeMori();
-    onTestFinished(() => mori.close());
     mori.setOrder(finalOrder(ORDER_ID));
 
     // The sink: takes the envelope, then Redis goes down before the ledger can be written.

@@ -20,7 +20,6 @@ describe('issue 7: an extract order with the older status "detected"', () => {
     '(%s) is final: looked up once and delivered once, as completed',
     async (status) => {
       const mori = await startFakeMori();
-      onTestFinished(() => mori.close());
       // The older form carries the outcome in the status alone, with no v3 result.
       mori.setOrder(finalOrder(ORDER_ID, 'watermarkExtract', { status, result: null }));
       const dir = mkdtempSync(join(tmpdir(), 'mori-issue-7-'));

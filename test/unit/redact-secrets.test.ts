@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -7,11 +7,33 @@ import { loggerOptions } from '../../src/logger.js';
 import { redactSecrets, urlWithoutSecrets } from '../../src/redact-secrets.js';
 
 const SIGNED = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0123456789abcdef';
-/** MORI's documented v3 AI-detection order, its image URLs made presigned as MORI serves them. */
-const order = (() => {
-  const raw = readFileSync(join(import.meta.dirname, '../fixtures/mori/v3-detail/aiDetectionComplete.json'), 'utf8');
-  return JSON.parse(raw.replace(/"(https:\/\/[^"]+)"/g, `"$1?${SIGNED}"`)).data as Record<string, unknown>;
-})();
+const FIXTURES = join(import.meta.dirname, '../fixtures/mori');
+
+/**
+ * A MORI fixture with every https URL made presigned as MORI serves them: the documents shorten
+ * the query (`?X-Amz-...`) or leave it out, and a shortened one is no signature the rule could know.
+ */
+function presignedFixture(file: string): unknown {
+  const raw = readFileSync(join(FIXTURES, file), 'utf8');
+  return JSON.parse(raw.replace(/"(https:\/\/[^"?]+)(\?[^"]*)?"/g, `"$1?${SIGNED}"`));
+}
+
+/** MORI's documented v3 AI-detection order. */
+const order = (presignedFixture('v3-detail/aiDetectionComplete.json') as { data: Record<string, unknown> }).data;
+
+/** Every fixture MORI's documents gave us: orders (v2, v3, pending, downloads), events, errors, webhooks. */
+const fixtureFiles = readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+/** The values a log must never show: any string under a field named …Url/…URL, and any https URL with a query. */
+function presignedValues(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') {
+    return /(Url|URL)$/.test(key) || /^https:\/\/[^?]+\?./.test(value) ? [value] : [];
+  }
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => presignedValues(v, Array.isArray(value) ? key : k));
+}
 
 /** A logger with the service's options, writing into an array of lines. */
 function capture(): { lines: string[]; log: pino.Logger } {
@@ -62,6 +84,29 @@ describe('one secret rule for logs and the dashboard', () => {
     }
     expect(JSON.parse(lines[2]!).err).toMatchObject({ type: 'Error', message: 'MORI answered with [redacted]' });
     expect(JSON.parse(lines[0]!).order.result.probability).toBe(0.31);
+  });
+});
+
+describe('every MORI fixture, its URLs presigned, through every log path', () => {
+  it('finds the fixtures, presigned downloads and uploads among them', () => {
+    expect(fixtureFiles).toEqual(expect.arrayContaining(['v2-detail/antiAi.json', 'v3-download/antiAi.json']));
+    const values = fixtureFiles.flatMap((f) => presignedValues(presignedFixture(f)));
+    expect(values.some((v) => v.includes('/out/'))).toBe(true);
+    expect(values.some((v) => v.includes('/inputs/'))).toBe(true);
+  });
+
+  it.each(fixtureFiles)('%s: fields, nested objects, error messages and stacks show no presigned URL', (file) => {
+    const fixture = presignedFixture(file);
+    const text = JSON.stringify(fixture);
+    const { lines, log } = capture();
+    log.info({ order: fixture }, 'an order');
+    log.warn({ detail: { body: fixture, err: `fetch failed: ${text}` } }, 'nested');
+    log.error({ err: new Error(`MORI answered with ${text}`) }, 'an error');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(() => JSON.parse(line)).not.toThrow();
+      for (const value of presignedValues(fixture)) expect(line, file).not.toContain(value);
+    }
   });
 });
 

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { describeRedisTarget, parseHostPort } from '../../src/redis-target.js';
+import { thrownBy } from '../helpers/rejection-of.js';
 
 const BASE = { MORI_WEBHOOK_SECRET: 'whsec_abcdefgh', MORI_API_TOKEN: 'token' };
 
-function problems(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>): readonly string[] =>
+  thrownBy(() => loadConfig({ ...BASE, ...env }), ConfigError).problems;
 
 describe('REDIS_MODE and its variables', () => {
   it('single mode without REDIS_URL leaves the target to the embedded redis-server', () => {

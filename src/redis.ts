@@ -67,6 +67,35 @@ const CLUSTER_FAILOVER_OPTIONS: ClusterOptions = {
   slotsRefreshTimeout: 2000,
 };
 
+/** Clients that closeRedis is closing: their 'end' is ours, and must not be undone. */
+const closing = new WeakSet<Redis>();
+
+/** How long a Sentinel client that ended by itself waits before connecting again: the producer's cap. */
+const RECONNECT_AFTER_END_MS = 1000;
+
+/**
+ * ioredis ends a Sentinel client for good when its connector is disconnected in the middle of a
+ * connect. The FailoverDetector of the connection that just died does exactly that when
+ * +switch-master arrives while the client is already reconnecting (ioredis 6:
+ * SentinelConnector.connect throws "Connection is closed.", and Redis' connect callback sets the
+ * status to "end"). The failover test saw it under load: the receiver answered 503 for the rest of
+ * the run. A client whose status goes from connecting straight to end, without closeRedis, is
+ * connected again.
+ */
+function reconnectAfterUnexpectedEnd(client: SingleRedis): SingleRedis {
+  let connecting = false;
+  client.on('connecting', () => (connecting = true));
+  for (const status of ['connect', 'ready', 'close', 'reconnecting']) client.on(status, () => (connecting = false));
+  client.on('end', () => {
+    if (!connecting || closing.has(client)) return;
+    connecting = false;
+    setTimeout(() => {
+      if (client.status === 'end' && !closing.has(client)) client.connect().catch(() => undefined);
+    }, RECONNECT_AFTER_END_MS).unref();
+  });
+  return client;
+}
+
 /** Opens a client of `role` on the target; a plain string is one node's URL (a sink's own Redis). */
 export function createRedis(target: RedisTarget | string, role: RedisRole, connectionName = `mori-${role}`): Redis {
   const t: RedisTarget = typeof target === 'string' ? { mode: 'single', url: target } : target;
@@ -76,7 +105,7 @@ export function createRedis(target: RedisTarget | string, role: RedisRole, conne
       return new SingleRedis(t.url, { ...ROLE_OPTIONS[role], connectionName, reconnectOnError: reconnectOnReadonly });
     case 'sentinel': {
       const dataNode: NodeAuth & { db?: number } = t.url === undefined ? { tls: false } : nodeAuthOf(t.url);
-      return new SingleRedis({
+      const client = new SingleRedis({
         ...ROLE_OPTIONS[role],
         connectionName,
         sentinels: [...t.sentinels],
@@ -92,6 +121,7 @@ export function createRedis(target: RedisTarget | string, role: RedisRole, conne
         ...(retryStrategy ? { sentinelRetryStrategy: retryStrategy } : {}),
         reconnectOnError: reconnectOnReadonly,
       });
+      return reconnectAfterUnexpectedEnd(client);
     }
     case 'cluster':
       return new Cluster([...t.nodes], {
@@ -116,6 +146,7 @@ export function createRedis(target: RedisTarget | string, role: RedisRole, conne
 
 /** Closes a client without waiting on a reconnect loop that might never end (bullmq#833). */
 export async function closeRedis(client: Redis): Promise<void> {
+  closing.add(client);
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();

@@ -28,7 +28,6 @@ export interface WebhookRouteDeps {
 type Outcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected';
 
 interface WebhookState {
-  signature?: SignatureResult;
   /** The body parsed during the compact-JSON signature attempt, reused by the handler. */
   parsed?: { value: unknown } | { error: string };
   outcome?: Outcome;
@@ -141,7 +140,6 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     request.webhook = state;
     if (verifying) {
       const signature = verify(raw, request, state);
-      state.signature = signature;
       if (!signature.ok) {
         if (await overBudget(request, reply, true)) return reply;
         if (signature.reason === 'missing') {

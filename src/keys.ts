@@ -59,3 +59,16 @@ export function historyEnvelopeKey(prefix: string, orderId: string): string {
 export function historyIndexKey(prefix: string): string {
   return `${prefix}:history-index`;
 }
+
+/**
+ * The intake: a stream of the events the webhook accepted, each entry one event's job data, until
+ * a worker turns it into a job on the events queue (src/worker/promote-intake.ts).
+ */
+export function intakeKey(prefix: string): string {
+  return `${prefix}:intake`;
+}
+
+/** The intake's dedupe mark: this eventId was received, kept for DEDUPE_WINDOW_SECONDS. */
+export function receivedKey(prefix: string, eventId: string): string {
+  return `${prefix}:received:${eventId}`;
+}

@@ -100,7 +100,7 @@ async function startRoles(
   deliveriesView.on('error', throttledWarning(logger, { queue: 'deliveries' }, 'deliveries queue error'));
   const queues = [queue, deliveriesView];
   resources.add('queues', 'queues', () => Promise.all(queues.map((q) => q.close())));
-  const collectMetrics = createQueueMetricsCollector(queues, metrics);
+  const collectMetrics = createQueueMetricsCollector(queues, metrics, { redis: producer, prefix: config.REDIS_PREFIX });
 
   const server = await buildServer({
     config,

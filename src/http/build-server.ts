@@ -12,6 +12,7 @@ import { frameworkErrorHandler, installErrorHandling } from './reply.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { webhookRoute } from './routes/webhook.js';
+import { createIntake } from '../webhook/intake.js';
 
 export interface ServerDeps {
   config: Config;
@@ -98,7 +99,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics: deps.metrics, collect: deps.collectMetrics });
   if (config.runsApi) {
     const history = createOrderHistory(deps.redis, config.REDIS_PREFIX, config.DEDUPE_WINDOW_SECONDS * 1000);
-    await app.register(webhookRoute, { config, queue: deps.queue, redis: deps.redis, metrics: deps.metrics, history });
+    const intake = createIntake(deps.redis, config.REDIS_PREFIX, {
+      dedupeTtlMs: config.DEDUPE_WINDOW_SECONDS * 1000,
+      telemetry: deps.queue.opts.telemetry,
+    });
+    await app.register(webhookRoute, { config, intake, redis: deps.redis, metrics: deps.metrics, history });
   }
   // Off unless protected: without ADMIN_TOKEN no admin route exists at all.
   if (config.ADMIN_TOKEN) {

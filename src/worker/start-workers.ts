@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -26,6 +27,7 @@ import { createDeliverProcessor, type DeliverResult } from './deliver-job.js';
 import { createDeliveryLedger } from './delivery-ledger.js';
 import { testModeOf } from './envelope.js';
 import { createFetchOrderProcessor } from './fetch-order-job.js';
+import { createIntakePromoter } from './promote-intake.js';
 import { createReconcileProcessor } from './reconcile-job.js';
 import { createRetryDelay } from './retry-delay.js';
 import { traceDeliver, traceFetchOrder } from './trace-jobs.js';
@@ -197,6 +199,17 @@ export function startWorkers(deps: WorkerDeps): Workers {
 
   const reconciler = config.RECONCILE_INTERVAL_MS > 0 ? startReconciler(deps, eventsQueue) : undefined;
 
+  // The webhook records events in the intake; this worker turns them into jobs (src/webhook/intake.ts).
+  const promoter = createIntakePromoter({
+    redis: deps.redis,
+    queue: eventsQueue,
+    prefix: config.REDIS_PREFIX,
+    dedupeTtlMs: config.DEDUPE_WINDOW_SECONDS * 1000,
+    consumer: deps.name ?? `${hostname()}:${process.pid}`,
+    logger,
+  });
+  promoter.start();
+
   return {
     events,
     deliveries,
@@ -205,6 +218,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
       // Events first: a look-up finishing now queues its deliveries, and the deliveries worker,
       // still running, sends them before it stops too. Whatever is left waits in Redis.
       clearInterval(recovery);
+      await promoter.close();
       await started;
       await reconciler?.close(force);
       await events.close(force);

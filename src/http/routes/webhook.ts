@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from '../../redis.js';
 import { MAX_JSON_DEPTH, scanJson } from '../../webhook/scan-json.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -6,8 +5,9 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { OrderHistory } from '../../history/order-history.js';
 import type { Metrics } from '../../metrics.js';
-import type { EventJobData } from '../../queues.js';
+import { intakeKey } from '../../keys.js';
 import { enqueueEvent } from '../../webhook/enqueue-event.js';
+import type { Intake } from '../../webhook/intake.js';
 import { CURRENT_EVENT_TYPE, LEGACY_EVENT_TYPE } from '../../webhook/event-schema.js';
 import { normalizeEvent } from '../../webhook/normalize-event.js';
 import { verifySignature, type SignatureResult } from '../../webhook/verify-signature.js';
@@ -17,8 +17,9 @@ import { errorBody, ok } from '../reply.js';
 
 export interface WebhookRouteDeps {
   config: Config;
-  queue: Queue<EventJobData>;
-  /** The queue's own connection: a replica wait (REDIS_WAIT_REPLICAS) must follow its writes. */
+  /** Where accepted events are recorded (src/webhook/intake.ts). */
+  intake: Intake;
+  /** The intake's own connection: a replica wait (REDIS_WAIT_REPLICAS) must follow its writes. */
   redis: Redis;
   metrics: Metrics;
   /** Counts the duplicates answered, for the order's timeline; first deliveries cost it nothing. */
@@ -62,7 +63,7 @@ function typeLabel(eventType: string | undefined): string {
  * verify → rate-limit unsigned traffic → validate → enqueue.
  */
 export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {
-  const { config, queue, metrics } = deps;
+  const { config, intake, metrics } = deps;
   const secrets = config.MORI_WEBHOOK_SECRET;
   const verifying = secrets.length > 0;
 
@@ -181,12 +182,12 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
     state.eventType = event.eventType;
     state.eventId = event.eventId;
     state.orderId = event.orderId;
-    const outcome = await enqueueEvent(queue, event, {
-      dedupeTtlMs: config.DEDUPE_WINDOW_SECONDS * 1000,
+    const outcome = await enqueueEvent(intake, event, {
       deadlineMs: config.WEBHOOK_ENQUEUE_TIMEOUT_MS,
       receivedAt: new Date(),
       replicaWait: {
         client: deps.redis,
+        key: intakeKey(config.REDIS_PREFIX),
         replicas: config.REDIS_WAIT_REPLICAS,
         timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
       },

@@ -214,13 +214,14 @@ try {
   console.log(`medians over ${ROUNDS} rounds:`);
   console.table(summary);
   const client = new Redis(redis);
-  const queued = await client.llen(`${prefix}:mori-events:wait`);
+  // No worker runs here: every accepted event waits in the intake (src/webhook/intake.ts).
+  const queued = await client.xlen(`${prefix}:intake`);
   client.disconnect();
   console.log(
     `node ${process.version}; ${CONNECTIONS} connections, ${DURATION_S} s a scenario; receivers' NODE_OPTIONS=${JSON.stringify(nodeOptions)}; load average (1/5/15 min) ${loadBefore} before, ${loadNow()} after.`,
   );
   console.log(
-    `jobs queued: ${queued}; unique events answered 200: ${accepted}; storms: ${ROUNDS}, each adds exactly 1 job ` +
+    `events in the intake: ${queued}; unique events answered 200: ${accepted}; storms: ${ROUNDS}, each adds exactly 1 entry ` +
       `(events still in flight when a scenario ends are queued without their answer being counted).`,
   );
 } finally {

@@ -5,7 +5,7 @@ import { QUEUE_STATES as STATES } from './queues.js';
 import type { Redis } from './redis.js';
 
 /** The intake's label in the queue gauges: events accepted and not yet jobs (src/webhook/intake.ts). */
-export const INTAKE_LABEL = 'mori-intake';
+const INTAKE_LABEL = 'mori-intake';
 
 /**
  * Refreshes the queue gauges from Redis at scrape time, so any replica (api or worker) reports the

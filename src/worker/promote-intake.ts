@@ -16,8 +16,6 @@ const IDLE_POLL_MS = 100;
  * and acknowledging; another takes it over. Well above one addBulk of BATCH jobs (tens of ms).
  */
 const CLAIM_IDLE_MS = 60_000;
-/** How often a worker looks for such entries. */
-const CLAIM_EVERY_MS = 30_000;
 /** After a failed round (Redis away), the loop waits this long before the next. */
 const RETRY_AFTER_MS = 1000;
 
@@ -33,6 +31,8 @@ export interface IntakePromoterDeps {
   /** This worker's name in the consumer group. */
   consumer: string;
   logger: Logger;
+  /** CLAIM_IDLE_MS unless set (a test that kills a promoter mid-batch need not wait a minute). */
+  claimIdleMs?: number;
 }
 
 export interface IntakePromoter {
@@ -60,6 +60,9 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
   const { redis, queue, logger } = deps;
   const stream = intakeKey(deps.prefix);
   const warn = throttledWarning(logger, { stream }, 'could not promote intake entries; retrying');
+  const claimIdleMs = deps.claimIdleMs ?? CLAIM_IDLE_MS;
+  // Looked for twice per idle period, so an abandoned entry waits at most 1.5 of them.
+  const claimEveryMs = claimIdleMs / 2;
   let groupReady = false;
   let lastClaim = 0;
 
@@ -99,7 +102,11 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
     }
     if (jobs.length > 0) await queue.addBulk(jobs);
     const ids = entries.map(([id]) => id);
-    await redis.multi().xack(stream, INTAKE_GROUP, ...ids).xdel(stream, ...ids).exec();
+    await redis
+      .multi()
+      .xack(stream, INTAKE_GROUP, ...ids)
+      .xdel(stream, ...ids)
+      .exec();
     return entries.length;
   };
 
@@ -107,10 +114,22 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
   const claimAbandoned = async (): Promise<number> => {
     let promoted = 0;
     for (;;) {
-      const pending = (await redis.xpending(stream, INTAKE_GROUP, '-', '+', BATCH)) as [string, string, number, number][];
-      const stale = pending.filter(([, , idleMs]) => idleMs >= CLAIM_IDLE_MS).map(([id]) => id);
+      const pending = (await redis.xpending(stream, INTAKE_GROUP, '-', '+', BATCH)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      const stale = pending.filter(([, , idleMs]) => idleMs >= claimIdleMs).map(([id]) => id);
       if (stale.length === 0) return promoted;
-      const claimed = (await redis.call('XCLAIM', stream, INTAKE_GROUP, deps.consumer, CLAIM_IDLE_MS, ...stale)) as (StreamEntry | null)[];
+      const claimed = (await redis.call(
+        'XCLAIM',
+        stream,
+        INTAKE_GROUP,
+        deps.consumer,
+        claimIdleMs,
+        ...stale,
+      )) as (StreamEntry | null)[];
       const live = claimed.filter((e): e is StreamEntry => e !== null && e[1] !== null);
       promoted += await promote(live);
       // An entry deleted after it was read comes back empty; acknowledging it clears it from the group.
@@ -123,7 +142,7 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
   const promoteOnce = async (): Promise<number> => {
     await ensureGroup();
     let promoted = 0;
-    if (Date.now() - lastClaim >= CLAIM_EVERY_MS) {
+    if (Date.now() - lastClaim >= claimEveryMs) {
       promoted += await claimAbandoned();
       lastClaim = Date.now();
     }

@@ -30,9 +30,9 @@ const ingressPath = (
 ).spec.rules[0]!.http.paths[0]!.path;
 const triggers = (
   find('ScaledObject', 'mori-webhook-receiver-worker') as unknown as {
-    spec: { triggers: { metadata: { listName: string } }[] };
+    spec: { triggers: { metadata: { listName?: string; stream?: string } }[] };
   }
-).spec.triggers.map((t) => t.metadata.listName);
+).spec.triggers.map((t) => t.metadata.listName ?? t.metadata.stream);
 
 /**
  * Each container's environment as the kubelet would build it from the manifests, with what only
@@ -67,7 +67,7 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
     // KEDA reads the manifests' prefix; this test writes under its own, in the same place of the name.
     const prefix = testPrefix();
     const configPrefix = resolveEnv(apiContainer, manifests).REDIS_PREFIX ?? '{mori}';
-    const [eventsWaitList, deliveriesWaitList] = triggers.map((name) => {
+    const [eventsWaitList, deliveriesWaitList, intakeStream] = triggers.map((name = '') => {
       expect(name.startsWith(`${configPrefix}:`)).toBe(true);
       return prefix + name.slice(configPrefix.length);
     });
@@ -86,8 +86,9 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
       resolveEnv(apiContainer, manifests).MORI_WEBHOOK_SECRET!,
     );
     expect(res.status, `${await res.clone().text()}\n${api.output()}`).toBe(200);
-    // No worker yet: the job waits in the list the ScaledObject's first trigger measures.
-    expect(await redis.llen(eventsWaitList!)).toBe(1);
+    // No worker yet: the event waits in the intake, the stream the ScaledObject's third trigger measures.
+    expect(await redis.xlen(intakeStream!)).toBe(1);
+    expect(await redis.llen(eventsWaitList!)).toBe(0);
     expect(await redis.llen(deliveriesWaitList!)).toBe(0);
 
     // The worker's default file sink writes data/orders.jsonl under its working directory, /app in the image.
@@ -104,5 +105,6 @@ describe('the api and the worker, run with the Kubernetes manifests’ configura
       data: { event: { eventId: 'evt-k8s' } },
     });
     expect(await redis.llen(eventsWaitList!)).toBe(0);
+    expect(await redis.xlen(intakeStream!)).toBe(0);
   });
 });

@@ -135,13 +135,14 @@ describe('a Prometheus server scraping the service, with the rules loaded', () =
     const backlog = await eventually(
       async () => {
         const r = await query('queue:mori_queue_backlog:max');
-        return r.data?.result.length === 2 && r.data.result;
+        return r.data?.result.length === 3 && r.data.result;
       },
       { timeoutMs: 20_000, what: 'the backlog recording rule' },
     );
     expect(backlog.map((s) => s.metric).sort((a, b) => a.queue!.localeCompare(b.queue!))).toEqual([
       { __name__: 'queue:mori_queue_backlog:max', queue: 'mori-deliveries' },
       { __name__: 'queue:mori_queue_backlog:max', queue: 'mori-events' },
+      { __name__: 'queue:mori_queue_backlog:max', queue: 'mori-intake' },
     ]);
   });
 

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createDeliveriesQueue, createEventsQueue, type EventJobData } from '../../src/queues.js';
 import { closeRedis, createRedis, waitUntilReady, type Redis } from '../../src/redis.js';
+import { createIntakePromoter } from '../../src/worker/promote-intake.js';
 import { moriSign } from './mori-signer.js';
 import { deleteKeysWithPrefix } from './redis-keys.js';
 
@@ -25,6 +26,11 @@ export interface TestServer {
    * test can replace the signature or the content type.
    */
   postSigned(body: string, options?: PostOptions): Promise<LightMyRequestResponse>;
+  /**
+   * What a worker's promoter does (src/worker/promote-intake.ts), until the intake is empty: the
+   * events accepted so far become jobs on `queue`. Resolves to how many entries it handled.
+   */
+  promote(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,14 @@ export async function buildTestServer(
     adminQueues: [queue, deliveries],
   });
   await app.ready();
+  const promoter = createIntakePromoter({
+    redis: producer,
+    queue,
+    prefix: config.REDIS_PREFIX,
+    dedupeTtlMs: config.DEDUPE_WINDOW_SECONDS * 1000,
+    consumer: 'test',
+    logger: createLogger('silent'),
+  });
   return {
     app,
     config,
@@ -89,6 +103,11 @@ export async function buildTestServer(
           ...headers,
         },
       }),
+    promote: async () => {
+      let total = 0;
+      for (let n = await promoter.promoteOnce(); n > 0; n = await promoter.promoteOnce()) total += n;
+      return total;
+    },
     close: async () => {
       await app.close();
       await queue.close().catch(() => undefined);

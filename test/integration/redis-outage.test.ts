@@ -54,6 +54,7 @@ describe('when Redis goes away', () => {
       { timeoutMs: 15_000, what: 'the receiver to accept events again' },
     );
     expect(retried.json().data).toEqual({ eventId: 'during-outage', duplicate: false });
+    await server.promote();
     const jobs = await server.queue.getJobs(['waiting']);
     expect(jobs.map((j) => j.data.eventId)).toContain('during-outage');
     expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
@@ -82,6 +83,7 @@ describe('when Redis goes away', () => {
       },
       { what: 'the retry to be accepted' },
     );
+    await server.promote();
     const jobs = await server.queue.getJobs(['waiting']);
     expect(jobs.filter((j) => j.data.eventId === 'while-stuck')).toHaveLength(1);
     expect(typeof retry.json().data.duplicate).toBe('boolean');

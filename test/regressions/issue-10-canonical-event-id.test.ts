@@ -38,6 +38,7 @@ describe('issue 10: an event without an eventId, re-indented and reordered, is o
     expect(new Set(answers.map((a) => a.json().data.eventId)).size).toBe(1);
     expect(answers.filter((a) => a.json().data.duplicate === false)).toHaveLength(1);
     await server.postSigned(JSON.stringify({ ...event, data: { ...event.data, orderId: '1234567890123456790' } }));
+    expect(await server.promote()).toBe(2);
     expect((await server.queue.getJobCounts('waiting')).waiting).toBe(2);
   });
 });

@@ -8,6 +8,7 @@ import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig, parseEnv } from '../../src/config.js';
 import { DELIVERIES_QUEUE, EVENTS_QUEUE } from '../../src/queues.js';
+import { intakeKey } from '../../src/keys.js';
 import {
   BASE_DIR,
   KEDA_DIR,
@@ -224,23 +225,24 @@ describe('the Kubernetes manifests in deploy/kubernetes', () => {
     ]);
   });
 
-  it("scale the worker with KEDA on the queues' wait lists, named as BullMQ names them for this prefix", () => {
+  it("scale the worker with KEDA on the queues' wait lists and the intake, named as the code names them for this prefix", () => {
     const { REDIS_PREFIX } = parseEnv(configMap.data as Record<string, string>);
     const spec = (
       scaledObject as unknown as {
         spec: {
           scaleTargetRef: { name: string };
           minReplicaCount: number;
-          triggers: { type: string; metadata: { listName: string } }[];
+          triggers: { type: string; metadata: { listName?: string; stream?: string } }[];
         };
       }
     ).spec;
     expect(spec.scaleTargetRef.name).toBe(worker.metadata.name);
     // One worker always runs: it also sweeps for missed events.
     expect(spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    expect(spec.triggers.map((t) => [t.type, t.metadata.listName])).toEqual([
+    expect(spec.triggers.map((t) => [t.type, t.metadata.listName ?? t.metadata.stream])).toEqual([
       ['redis', `${REDIS_PREFIX}:${EVENTS_QUEUE}:wait`],
       ['redis', `${REDIS_PREFIX}:${DELIVERIES_QUEUE}:wait`],
+      ['redis-streams', intakeKey(REDIS_PREFIX)],
     ]);
     // KEDA owns the worker's replica count; a replicas field would reset it on every apply.
     expect((worker as unknown as { spec: { replicas?: number } }).spec.replicas).toBeUndefined();

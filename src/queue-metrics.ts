@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { intakeKey } from './keys.js';
+import { readIntakeDepth } from './intake-depth.js';
 import type { Metrics } from './metrics.js';
 import { QUEUE_STATES as STATES } from './queues.js';
 import type { Redis } from './redis.js';
@@ -10,14 +10,13 @@ const INTAKE_LABEL = 'mori-intake';
 /**
  * Refreshes the queue gauges from Redis at scrape time, so any replica (api or worker) reports the
  * shared queues' depth, dead letters and the age of the oldest waiting job. The intake is reported
- * as one more queue whose entries are all `waiting`: a stream id starts with the time it was added.
+ * as one more queue whose entries are all `waiting`.
  */
 export function createQueueMetricsCollector(
   queues: readonly Queue[],
   metrics: Metrics,
   intake: { redis: Redis; prefix: string },
 ): () => Promise<void> {
-  const stream = intakeKey(intake.prefix);
   return async () => {
     await Promise.all([
       ...queues.map(async (queue) => {
@@ -29,18 +28,10 @@ export function createQueueMetricsCollector(
         const age = oldest[0] ? Math.max(0, (Date.now() - oldest[0].timestamp) / 1000) : 0;
         metrics.queueOldestWaitingAge.set({ queue: queue.name }, age);
       }),
-      (async () => {
-        const [length, first] = await Promise.all([
-          intake.redis.xlen(stream),
-          intake.redis.xrange(stream, '-', '+', 'COUNT', 1),
-        ]);
-        metrics.queueJobs.set({ queue: INTAKE_LABEL, state: 'waiting' }, length);
-        const addedAt = first[0] ? Number(first[0][0].split('-')[0]) : undefined;
-        metrics.queueOldestWaitingAge.set(
-          { queue: INTAKE_LABEL },
-          addedAt === undefined ? 0 : Math.max(0, (Date.now() - addedAt) / 1000),
-        );
-      })(),
+      readIntakeDepth(intake.redis, intake.prefix).then(({ entries, oldestSeconds }) => {
+        metrics.queueJobs.set({ queue: INTAKE_LABEL, state: 'waiting' }, entries);
+        metrics.queueOldestWaitingAge.set({ queue: INTAKE_LABEL }, oldestSeconds ?? 0);
+      }),
     ]);
   };
 }

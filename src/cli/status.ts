@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { Queue } from 'bullmq';
 import { parseEnv } from '../config.js';
+import { readIntakeDepth } from '../intake-depth.js';
 import { QUEUE_STATES as STATES } from '../queues.js';
 import { UsageError, type CliContext } from './io.js';
 import { openQueues } from './redis-for-cli.js';
 
 export const STATUS_HELP = `status [--json] [--watch [--interval SECONDS]]
   Job counts per queue (waiting, prioritized, active, delayed, failed = dead letters, completed), the age of the
-  oldest waiting job (- when none waits), and dead-lettered deliveries per sink. --watch prints it again every
+  oldest waiting job (- when none waits), the events accepted and not yet jobs (the intake), and dead-lettered
+  deliveries per sink. --watch prints it again every
   --interval seconds (default 2) until Ctrl-C.`;
 
 /** --watch's default refresh: often enough to see a backlog move, rare enough to cost Redis nothing. */
@@ -37,11 +39,16 @@ async function deadLettersBySink(queue: Queue): Promise<Record<string, number>> 
 
 type Queues = Awaited<ReturnType<typeof openQueues>>;
 
-async function report(queues: Queues) {
+async function report(queues: Queues, prefix: string) {
+  const intake = await readIntakeDepth(queues.redis, prefix);
   return {
     queues: {
       [queues.events.name]: await queueStatus(queues.events),
       [queues.deliveries.name]: await queueStatus(queues.deliveries),
+    },
+    intake: {
+      entries: intake.entries,
+      oldestSeconds: intake.oldestSeconds === undefined ? null : Math.round(intake.oldestSeconds),
     },
     deadLettersBySink: await deadLettersBySink(queues.deliveries),
   };
@@ -53,6 +60,11 @@ function printTable(ctx: CliContext, r: Awaited<ReturnType<typeof report>>): voi
     const age = q.oldestWaitingSeconds === null ? '-' : `${q.oldestWaitingSeconds}s`;
     ctx.out(`${name.padEnd(18)}${STATES.map((s) => String(q[s]).padStart(11)).join('')}${age.padStart(13)}`);
   }
+  ctx.out(
+    r.intake.entries === 0
+      ? 'intake: empty (every accepted event is a job)'
+      : `intake: ${r.intake.entries} accepted events not yet jobs, oldest ${r.intake.oldestSeconds}s (a worker promotes them)`,
+  );
   const sinks = Object.entries(r.deadLettersBySink);
   ctx.out(
     sinks.length === 0
@@ -87,10 +99,11 @@ export async function status(ctx: CliContext, signal: AbortSignal = new AbortCon
   const interval = Number(values.interval ?? DEFAULT_INTERVAL_S);
   if (!Number.isFinite(interval) || interval < 0.1)
     throw new UsageError(`--interval must be a number of seconds, at least 0.1 (got '${values.interval}')`);
-  const queues = await openQueues(parseEnv(ctx.env));
+  const env = parseEnv(ctx.env);
+  const queues = await openQueues(env);
   try {
     for (;;) {
-      const r = await report(queues);
+      const r = await report(queues, env.REDIS_PREFIX);
       const at = new Date().toISOString();
       // Watching with --json: one JSON line per report (with its time), for a program to read.
       if (values.json) ctx.out(values.watch ? JSON.stringify({ at, ...r }) : JSON.stringify(r, null, 2));

@@ -7,6 +7,7 @@ import { registerWebhook } from '../../src/cli/register-webhook.js';
 import { replay } from '../../src/cli/replay.js';
 import { randomOrderIdOfType } from '../../src/cli/sample-orders.js';
 import { status } from '../../src/cli/status.js';
+import { createIntake } from '../../src/webhook/intake.js';
 import {
   DELIVERIES_QUEUE,
   DELIVER_JOB,
@@ -39,7 +40,7 @@ async function queues(prefix: string) {
     await closeRedis(conn);
     await deleteKeysWithPrefix(redisUrl, prefix);
   });
-  return { events, deliveries };
+  return { events, deliveries, conn };
 }
 
 /** Dead-letters every job in a queue with a real BullMQ worker that fails them for good. */
@@ -262,6 +263,31 @@ describe('mock-mori serves what send-test-event announces', () => {
 });
 
 describe('status', () => {
+  it('counts the events accepted and not yet jobs, with the age of the oldest', async () => {
+    const prefix = testPrefix();
+    const { conn } = await queues(prefix);
+    const intake = createIntake(conn, prefix, { dedupeTtlMs: 60_000 });
+    for (const eventId of ['in-1', 'in-2']) {
+      expect(
+        await intake.add({
+          eventId,
+          eventType: 'order.antiAi.completed',
+          orderId: '42',
+          occurredAt: null,
+          receivedAt: new Date().toISOString(),
+          generation: 'current',
+        }),
+      ).toBe(true);
+    }
+    const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
+    const json = context(['--json'], env);
+    expect(await status(json.ctx)).toBe(0);
+    expect(JSON.parse(json.out.join('\n')).intake).toEqual({ entries: 2, oldestSeconds: expect.any(Number) });
+    const human = context([], env);
+    expect(await status(human.ctx)).toBe(0);
+    expect(human.out).toContainEqual(expect.stringMatching(/^intake: 2 accepted events not yet jobs, oldest \d+s/));
+  });
+
   it("shows - rather than 0s for an empty queue's oldest wait, and --watch reports again until stopped", async () => {
     const prefix = testPrefix();
     await queues(prefix);
@@ -279,6 +305,7 @@ describe('status', () => {
     const reports = watching.out.map((l) => JSON.parse(l) as { at: string; queues: Record<string, unknown> });
     expect(reports.every((r) => r.queues[EVENTS_QUEUE] !== undefined && !Number.isNaN(Date.parse(r.at)))).toBe(true);
 
+    expect(once.out).toContain('intake: empty (every accepted event is a job)');
     await expect(status(context(['--interval', '1'], env).ctx)).rejects.toThrow('--interval applies to --watch');
     await expect(status(context(['--watch', '--interval', 'soon'], env).ctx)).rejects.toThrow(/--interval.*'soon'/);
   });

@@ -7,7 +7,8 @@
 //      20 ms on connections of its own (their latency, and whether any failed).
 // Ratios are computed within a round and their median over BENCH_ROUNDS is printed: on a shared
 // machine absolute figures drift between minutes, ratios much less.
-// Run: npm run build && npm run bench. BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_ROUNDS (3).
+// Run: npm run build && npm run bench. BENCH_CONNECTIONS (50), BENCH_SECONDS (8), BENCH_ROUNDS (3),
+// BENCH_WARMUP_SECONDS (3: unique events to each receiver first, not measured).
 // Uses REDIS_URL when set, otherwise starts a redis-server from PATH on a free port (bench-kit.mjs).
 // Reports the service's peak RSS (Linux /proc). The three receivers run with the image's NODE_OPTIONS
 // (from the Dockerfile); BENCH_NODE_OPTIONS replaces them, for the receivers only, not this load generator.
@@ -34,6 +35,8 @@ import { watchRss } from './peak-rss.mjs';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Each receiver first takes this long of unique events, uncounted, so that no round measures V8 still compiling. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 /** How often the genuine event is sent during the flood (issue 10's scenario). */
 const GENUINE_EVERY_MS = 20;
 
@@ -70,14 +73,14 @@ async function measure(receiver, url, name, setupRequest) {
   return result;
 }
 
-function run(url, name, setupRequest) {
+function run(url, name, setupRequest, seconds = DURATION_S) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, method: 'POST', connections: CONNECTIONS, duration: DURATION_S, requests: [{ setupRequest }] },
+      { url, method: 'POST', connections: CONNECTIONS, duration: seconds, requests: [{ setupRequest }] },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
     instance.on('error', reject);
-    console.error(`  ${name}: ${CONNECTIONS} connections for ${DURATION_S} s`);
+    console.error(`  ${name}: ${CONNECTIONS} connections for ${seconds} s`);
   });
 }
 
@@ -136,6 +139,22 @@ try {
   const loadBefore = loadNow();
   const rounds = [];
   let accepted = 0;
+  if (WARMUP_S > 0) {
+    console.error(`warm-up, not measured (load ${loadNow()})`);
+    for (const [p, name] of [
+      [barePort, 'bare Fastify'],
+      [naivePort, 'naive receiver'],
+      [port, 'service'],
+    ]) {
+      const warm = await run(
+        url(p),
+        name,
+        signed(() => eventBody(randomUUID())),
+        WARMUP_S,
+      );
+      if (p === port) accepted += warm['2xx'];
+    }
+  }
   for (let i = 1; i <= ROUNDS; i++) {
     console.error(`round ${i} of ${ROUNDS} (load ${loadNow()})`);
     const bare = await measure(

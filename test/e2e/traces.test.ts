@@ -70,6 +70,10 @@ describe('OpenTelemetry traces across an api process and a worker process', () =
     await service({
       ...shared,
       ROLE: 'worker',
+      // No reconciler: its start-up sweep lists the order this test creates and can queue its own
+      // look-up before the worker has promoted the webhook's intake entry, and then the delivery
+      // (once, by the ledger) belongs to the sweep's trace instead of the webhook's.
+      RECONCILE_INTERVAL_MS: '0',
       MORI_API_BASE_URL: mori.url,
       MORI_API_TOKEN: MORI_TOKEN,
       SINKS: JSON.stringify([

@@ -9,8 +9,7 @@ import { openQueues } from './redis-for-cli.js';
 export const STATUS_HELP = `status [--json] [--watch [--interval SECONDS]]
   Job counts per queue (waiting, prioritized, active, delayed, failed = dead letters, completed), the age of the
   oldest waiting job (- when none waits), the events accepted and not yet jobs (the intake), and dead-lettered
-  deliveries per sink. --watch prints it again every
-  --interval seconds (default 2) until Ctrl-C.`;
+  deliveries per sink. --watch prints it again every --interval seconds (default 2) until Ctrl-C.`;
 
 /** --watch's default refresh: often enough to see a backlog move, rare enough to cost Redis nothing. */
 const DEFAULT_INTERVAL_S = 2;

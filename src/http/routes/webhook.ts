@@ -64,6 +64,7 @@ function typeLabel(eventType: string | undefined): string {
  */
 export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {
   const { config, intake, metrics } = deps;
+  const intakeStream = intakeKey(config.REDIS_PREFIX);
   const secrets = config.MORI_WEBHOOK_SECRET;
   const verifying = secrets.length > 0;
 
@@ -187,7 +188,7 @@ export async function webhookRoute(app: FastifyInstance, deps: WebhookRouteDeps)
       receivedAt: new Date(),
       replicaWait: {
         client: deps.redis,
-        key: intakeKey(config.REDIS_PREFIX),
+        key: intakeStream,
         replicas: config.REDIS_WAIT_REPLICAS,
         timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
       },

@@ -139,13 +139,7 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
     }
   };
 
-  const promoteOnce = async (): Promise<number> => {
-    await ensureGroup();
-    let promoted = 0;
-    if (Date.now() - lastClaim >= claimEveryMs) {
-      promoted += await claimAbandoned();
-      lastClaim = Date.now();
-    }
+  const readGroup = async (from: '0' | '>'): Promise<StreamEntry[]> => {
     const read = (await redis.xreadgroup(
       'GROUP',
       INTAKE_GROUP,
@@ -154,9 +148,34 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
       BATCH,
       'STREAMS',
       stream,
-      '>',
+      from,
     )) as [string, StreamEntry[]][] | null;
-    return promoted + (await promote(read?.[0]?.[1] ?? []));
+    return read?.[0]?.[1] ?? [];
+  };
+
+  // Entries this worker read but did not acknowledge: a round that failed after its read (Redis
+  // away, a failover) left them pending under our own name. They are read again ('0': our own
+  // pending ones) before anything new, rather than waiting CLAIM_IDLE_MS for a claim.
+  let ownPending = true;
+
+  const promoteOnce = async (): Promise<number> => {
+    await ensureGroup();
+    let promoted = 0;
+    if (Date.now() - lastClaim >= claimEveryMs) {
+      promoted += await claimAbandoned();
+      lastClaim = Date.now();
+    }
+    if (ownPending) {
+      const mine = await readGroup('0');
+      if (mine.length > 0) {
+        // An entry deleted after it was read comes back empty; acknowledging it clears it from the group.
+        const gone = mine.filter((e) => e[1] === null).map(([id]) => id);
+        if (gone.length > 0) await redis.xack(stream, INTAKE_GROUP, ...gone);
+        return promoted + gone.length + (await promote(mine.filter((e) => e[1] !== null)));
+      }
+      ownPending = false;
+    }
+    return promoted + (await promote(await readGroup('>')));
   };
 
   let running: Promise<void> | undefined;
@@ -179,6 +198,7 @@ export function createIntakePromoter(deps: IntakePromoterDeps): IntakePromoter {
       } catch (err) {
         // The group may be gone with the stream (a FLUSHALL, a new Redis): create it again next round.
         groupReady = false;
+        ownPending = true;
         warn(err);
         await pause(RETRY_AFTER_MS);
         continue;

@@ -88,6 +88,20 @@ describe('the intake promoter (src/worker/promote-intake.ts)', () => {
     expect(((await server.producer.xpending(stream, INTAKE_GROUP)) as [number])[0]).toBe(0);
   });
 
+  it('promotes at once the entries its own failed round had read, without waiting for a claim', async () => {
+    server = await buildTestServer();
+    for (const id of ['own-1', 'own-2']) await server.postSigned(event(id));
+    const stream = intakeKey(server.config.REDIS_PREFIX);
+    // A round of worker-x read both entries, then failed (Redis away) before adding their jobs.
+    await server.producer.xgroup('CREATE', stream, INTAKE_GROUP, '0', 'MKSTREAM');
+    await server.producer.xreadgroup('GROUP', INTAKE_GROUP, 'worker-x', 'COUNT', 10, 'STREAMS', stream, '>');
+    // worker-x again (the same process, next round), with the default claim idle of a minute.
+    const promoter = promoterOf(server, 'worker-x');
+    expect(await promoter.promoteOnce()).toBe(2);
+    expect((await server.queue.getJobs(['waiting'])).map((j) => j.data.eventId).sort()).toEqual(['own-1', 'own-2']);
+    expect(((await server.producer.xpending(stream, INTAKE_GROUP)) as [number])[0]).toBe(0);
+  });
+
   it('drops an entry that is not an event, naming it, and promotes the rest of its batch', async () => {
     server = await buildTestServer();
     const stream = intakeKey(server.config.REDIS_PREFIX);
